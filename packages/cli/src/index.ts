@@ -1,0 +1,3 @@
+export { runCli, buildProgram } from "./program.js";
+export { versionInfo } from "./version.js";
+export type { VersionInfo } from "./version.js";
