@@ -3,6 +3,7 @@
 #define TAPLINE_ARGS_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 
 #define TL_MAX_IFACES 64
@@ -41,6 +42,6 @@ void tl_args_defaults(struct tl_args *a);
 /* Parses argv into *a; on error writes a one-line message into err. */
 enum tl_args_result tl_args_parse(int argc, char **argv, struct tl_args *a, char *err, size_t errlen);
 
-void tl_usage(FILE_PTR_UNUSED);
+void tl_usage(FILE *out);
 
 #endif
