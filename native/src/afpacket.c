@@ -74,7 +74,7 @@ static int afp_prepare_filter(struct tl_source *base, const char *expr, struct t
 	return rc;
 }
 
-static int afp_commit_filter(struct tl_source *base, const struct tl_kfilter *f, char *err,
+static int afp_commit_filter(struct tl_source *base, struct tl_kfilter *f, char *err,
 			     size_t errlen)
 {
 	return tl_filter_attach(base->fd, f, err, errlen);

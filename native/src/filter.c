@@ -107,4 +107,7 @@ void tl_filter_free(struct tl_kfilter *f)
 	free(f->insns);
 	f->insns = NULL;
 	f->len = 0;
+	if (f->has_user)
+		pcap_freecode(&f->user);
+	f->has_user = 0;
 }

@@ -7,10 +7,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* A program ready for SO_ATTACH_FILTER; owns insns. */
+/* A program ready for SO_ATTACH_FILTER; owns insns. Sources that also
+ * filter in userland keep libpcap's form in `user` (owned while has_user). */
 struct tl_kfilter {
 	struct sock_filter *insns;
 	unsigned short len;
+	struct bpf_program user;
+	int has_user;
 };
 
 /*

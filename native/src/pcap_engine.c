@@ -19,6 +19,9 @@ struct pcap_source {
 	uint32_t snaplen;
 	struct sll2_link link;
 	struct tl_sink *sink; /* valid during a dispatch */
+	/* Live handles: the filter in force, also run in userland (see ps_commit_filter). */
+	struct bpf_program bp;
+	int has_bp;
 	/* libpcap's counters are cumulative; we report deltas. */
 	struct pcap_stat last;
 };
@@ -27,6 +30,8 @@ static void on_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *b
 {
 	struct pcap_source *s = (struct pcap_source *)user;
 	struct sll2_meta m;
+	if (s->has_bp && !pcap_offline_filter(&s->bp, h, bytes))
+		return;
 	int off = sll2_from_frame(s->dlt, bytes, h->caplen, &s->link, &m);
 	if (off < 0 || (uint32_t)off > h->caplen) {
 		s->sink->c.skipped++;
@@ -51,9 +56,13 @@ static int ps_drain(struct tl_source *base, struct tl_sink *sink, int budget)
 
 /*
  * pcap_setfilter() on Linux first attaches a drop-everything program and
- * drains the socket, which loses packets during a swap. A swap therefore
- * compiles with the handle and attaches with SO_ATTACH_FILTER directly,
- * which the kernel replaces atomically.
+ * drains the socket, which loses packets during a swap, and then filters
+ * the ring's older blocks in userland with whatever program it was last
+ * given. So live handles never get pcap_setfilter(): the program is
+ * attached with SO_ATTACH_FILTER, which the kernel swaps atomically, and
+ * the same program runs again in userland on what the ring hands over.
+ * That second pass drops packets queued before the socket had a filter
+ * or accepted by the previous one; it costs one BPF run per packet.
  */
 static int ps_prepare_filter(struct tl_source *base, const char *expr, struct tl_kfilter *out,
 			     char *err, size_t errlen)
@@ -64,20 +73,33 @@ static int ps_prepare_filter(struct tl_source *base, const char *expr, struct tl
 		snprintf(err, errlen, "bad filter '%s': %s", expr, pcap_geterr(s->p));
 		return -1;
 	}
-	int rc = tl_filter_from_bpf(&bp, s->dlt, out, err, errlen);
-	pcap_freecode(&bp);
-	return rc;
+	if (tl_filter_from_bpf(&bp, s->dlt, out, err, errlen) < 0) {
+		pcap_freecode(&bp);
+		return -1;
+	}
+	out->user = bp;
+	out->has_user = 1;
+	return 0;
 }
 
-static int ps_commit_filter(struct tl_source *base, const struct tl_kfilter *f, char *err,
+/* Takes the userland program out of f on success. */
+static int ps_commit_filter(struct tl_source *base, struct tl_kfilter *f, char *err,
 			    size_t errlen)
 {
 	struct pcap_source *s = (struct pcap_source *)base;
+	struct tl_kfilter *kf = f;
 	if (!s->live) {
 		snprintf(err, errlen, "a file source cannot change its filter");
 		return -1;
 	}
-	return tl_filter_attach(pcap_fileno(s->p), f, err, errlen);
+	if (tl_filter_attach(pcap_fileno(s->p), kf, err, errlen) < 0)
+		return -1;
+	if (s->has_bp)
+		pcap_freecode(&s->bp);
+	s->bp = kf->user;
+	s->has_bp = kf->has_user;
+	kf->has_user = 0;
+	return 0;
 }
 
 static void ps_stats(struct tl_source *base, struct tl_counters *c)
@@ -95,6 +117,8 @@ static void ps_stats(struct tl_source *base, struct tl_counters *c)
 static void ps_close(struct tl_source *base)
 {
 	struct pcap_source *s = (struct pcap_source *)base;
+	if (s->has_bp)
+		pcap_freecode(&s->bp);
 	if (s->p)
 		pcap_close(s->p);
 	free(s);
@@ -140,7 +164,6 @@ struct tl_source *pcap_live_open(const char *iface, const struct tl_args *a, cha
 {
 	char ebuf[PCAP_ERRBUF_SIZE] = "";
 	struct tl_kfilter kf = {0};
-	struct bpf_program bp;
 	int any = strcmp(iface, "any") == 0;
 	if (!any && if_nametoindex(iface) == 0) {
 		snprintf(err, errlen, "unknown interface '%s'", iface);
@@ -181,23 +204,10 @@ struct tl_source *pcap_live_open(const char *iface, const struct tl_args *a, cha
 			 pcap_datalink_val_to_name(s->dlt));
 		goto fail;
 	}
-	/* First filter through libpcap: it also flushes anything queued before it. */
-	if (pcap_compile(s->p, &bp, a->filter, 1, PCAP_NETMASK_UNKNOWN) < 0) {
-		snprintf(err, errlen, "bad filter '%s': %s", a->filter, pcap_geterr(s->p));
+	if (ps_prepare_filter(&s->base, a->filter, &kf, err, errlen) < 0 ||
+	    ps_commit_filter(&s->base, &kf, err, errlen) < 0)
 		goto fail;
-	}
-	/* Refuse now what a later swap could not attach in the kernel. */
-	if (tl_filter_from_bpf(&bp, s->dlt, &kf, err, errlen) < 0) {
-		pcap_freecode(&bp);
-		goto fail;
-	}
 	tl_filter_free(&kf);
-	rc = pcap_setfilter(s->p, &bp);
-	pcap_freecode(&bp);
-	if (rc < 0) {
-		snprintf(err, errlen, "cannot set filter on '%s': %s", iface, pcap_geterr(s->p));
-		goto fail;
-	}
 	if (pcap_setnonblock(s->p, 1, ebuf) < 0) {
 		snprintf(err, errlen, "cannot set '%s' non-blocking: %s", iface, ebuf);
 		goto fail;
@@ -205,6 +215,7 @@ struct tl_source *pcap_live_open(const char *iface, const struct tl_args *a, cha
 	s->base.fd = pcap_get_selectable_fd(s->p);
 	return &s->base;
 fail:
+	tl_filter_free(&kf);
 	ps_close(&s->base);
 	return NULL;
 }

@@ -38,7 +38,7 @@ struct tl_source_ops {
 	/* Compiles expr for this source without touching the socket. */
 	int (*prepare_filter)(struct tl_source *src, const char *expr, struct tl_kfilter *out,
 			      char *err, size_t errlen);
-	int (*commit_filter)(struct tl_source *src, const struct tl_kfilter *f, char *err,
+	int (*commit_filter)(struct tl_source *src, struct tl_kfilter *f, char *err,
 			     size_t errlen);
 	/* Adds the kernel's counters since the last call. */
 	void (*stats)(struct tl_source *src, struct tl_counters *c);
