@@ -1,0 +1,16 @@
+#include <stdio.h>
+
+#include "harness.h"
+
+int t_passed, t_failed;
+
+int main(void)
+{
+	test_args();
+	test_pcap_writer();
+	test_sll2();
+	test_control();
+	test_filter();
+	printf("%d passed, %d failed\n", t_passed, t_failed);
+	return t_failed ? 1 : 0;
+}
