@@ -294,8 +294,16 @@ int main(int argc, char **argv)
 		goto cleanup;
 	}
 	output_open = 1;
-	if (!a->unix_listen)
+	/* The header goes out at once so a reader learns the linktype before
+	 * the first packet; an unwritable output fails here, still empty. */
+	if (!a->unix_listen) {
 		pw_begin(&app.w);
+		if (pw_flush(&app.w) == PW_ERROR) {
+			snprintf(err, sizeof(err), "cannot write output: %s", strerror(app.w.last_errno));
+			rc = EXIT_BAD_INPUT;
+			goto cleanup;
+		}
+	}
 	app.sink.w = &app.w;
 	app.sink.now_ns = mono_ns();
 

@@ -130,6 +130,7 @@ int pw_accept(struct pcap_writer *w)
 	w->len = 0;
 	w->committed = 0;
 	pw_begin(w);
+	pw_flush(w);
 	return 1;
 }
 
