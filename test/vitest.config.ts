@@ -1,3 +1,4 @@
+import "../vitest.node20.js";
 import { defineConfig } from "vitest/config";
 
 // End-to-end tests: real processes, sockets, namespaces and browsers. They run one file
