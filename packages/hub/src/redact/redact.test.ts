@@ -1,0 +1,124 @@
+import { describe, expect, it } from "vitest";
+import * as fc from "fast-check";
+import { Entry, Protocol } from "@tapline/protocol";
+import type { EntryInit } from "@tapline/protocol";
+import { CARRIERS, entryWithSecret } from "./carriers.js";
+import { DEFAULT_SENSITIVE_WORDS, NameMatcher, REDACTED, RedactConfigError, Redactor, redactJson } from "./index.js";
+
+const defaults = () => new Redactor({ defaults: true, keys: [], valuePatterns: [] });
+const SECRET = "s3cr3t-V4lue";
+
+/** The entry as it would be stored: encoded protobuf bytes, searched as text. */
+function storedText(entry: EntryInit): string {
+  return Buffer.from(Entry.encode(Entry.fromObject(entry)).finish()).toString("latin1");
+}
+
+describe("name matcher (SPEC §3)", () => {
+  const m = new NameMatcher({ defaults: true, keys: [] });
+  it.each(["Set-Cookie", "X-Api-Key", "user_password", "authToken", "AUTHORIZATION", "x.jwt", "First Name", "ZIP", "redirect_uri", "Proxy-Authorization"])(
+    "%s is sensitive", (name) => expect(m.isSensitive(name)).toBe(true));
+  it.each(["User-Agent", "user-agent", ":authority", "Content-Length", "Content-Type", "Accept", "Host", "Keep-Alive", "Cache-Control", "Connection", "grpc-accept-encoding"])(
+    "%s stays readable", (name) => expect(m.isSensitive(name)).toBe(false));
+  it("every default word matches itself in case variants", () => {
+    for (const w of DEFAULT_SENSITIVE_WORDS) {
+      expect(m.isSensitive(w.toUpperCase())).toBe(true);
+      expect(m.isSensitive(`x-${w}-id`)).toBe(true);
+    }
+  });
+  it("--no-default-redact keeps only user keys; a user key overrides the allow list", () => {
+    const only = new NameMatcher({ defaults: false, keys: ["X-Tenant"] });
+    expect(only.isSensitive("password")).toBe(false);
+    expect(only.isSensitive("x_tenant")).toBe(true);
+    expect(new NameMatcher({ defaults: true, keys: ["user-agent"] }).isSensitive("User-Agent")).toBe(true);
+  });
+});
+
+describe("redactor carriers", () => {
+  it.each(CARRIERS)("%s: every default word, the key stays, the value goes", (carrier) => {
+    const r = defaults();
+    for (const word of DEFAULT_SENSITIVE_WORDS) {
+      for (const name of [word, word.toUpperCase(), `X-${word}`]) {
+        const e = entryWithSecret(carrier, name, SECRET);
+        expect(r.redactEntry(e), `${carrier}/${name}`).toBe(true);
+        expect(e.redacted).toBe(true);
+        const text = storedText(e);
+        expect(text, `${carrier}/${name}`).not.toContain(SECRET);
+        expect(text).toContain(REDACTED);
+        if (!carrier.startsWith("query")) expect(text).toContain(name);
+      }
+    }
+  });
+
+  it("leaves benign entries byte-identical and unmarked", () => {
+    for (const carrier of CARRIERS) {
+      const e = entryWithSecret(carrier, "comment", "hello");
+      const before = storedText(e);
+      expect(defaults().redactEntry(e)).toBe(false);
+      expect(storedText(e)).toBe(before);
+      expect(e.redacted ?? false).toBe(false);
+    }
+  });
+
+  it("redacts Redis AUTH, HELLO ... AUTH, MIGRATE AUTH2, ACL SETUSER and CONFIG SET", () => {
+    const cases: [string, string[], number[]][] = [
+      ["AUTH", ["pw1"], [0]],
+      ["AUTH", ["alice", "pw1"], [0, 1]],
+      ["HELLO", ["3", "auth", "alice", "pw1", "SETNAME", "c"], [2, 3]],
+      ["MIGRATE", ["h", "6379", "", "0", "5000", "AUTH2", "alice", "pw1", "KEYS", "a"], [6, 7]],
+      ["ACL SETUSER", ["alice", "on", ">pw1", "~*"], [2]],
+      ["ACL", ["SETUSER", "alice", "on", "#abc"], [3]],
+      ["CONFIG SET", ["requirepass", "pw1", "maxmemory", "1gb"], [1]],
+    ];
+    for (const [command, args, secret] of cases) {
+      const e: EntryInit = { id: "r", protocol: Protocol.REDIS, redisRequest: { command, args: [...args] } };
+      expect(defaults().redactEntry(e)).toBe(true);
+      args.forEach((a, i) => expect(e.redisRequest!.args![i]).toBe(secret.includes(i) ? REDACTED : a));
+    }
+    const get: EntryInit = { id: "g", protocol: Protocol.REDIS, redisRequest: { command: "GET", args: ["k"], key: "k" } };
+    expect(defaults().redactEntry(get)).toBe(false);
+  });
+
+  it("redacts Kafka SASL bytes", () => {
+    const e: EntryInit = { id: "k", protocol: Protocol.KAFKA, kafkaRequest: { apiKey: 36, apiName: "SaslAuthenticate", saslAuth: Buffer.from(`\0alice\0${SECRET}`) } };
+    defaults().redactEntry(e);
+    expect(storedText(e)).not.toContain(SECRET);
+    expect(Buffer.from(e.kafkaRequest!.saslAuth!).toString()).toBe(REDACTED);
+  });
+
+  it("replaces only the matching part for user value patterns (card numbers)", () => {
+    const r = new Redactor({ defaults: true, keys: ["x-tenant"], valuePatterns: ["\\b(?:\\d[ -]?){13,16}\\b"] });
+    const e = entryWithSecret("json", "note", "card 4111 1111 1111 1111 ok");
+    e.httpRequest!.headers!.push({ name: "X-Tenant", value: "acme" }, { name: "X-Note", value: "pay 4111111111111111" });
+    r.redactEntry(e);
+    const text = storedText(e);
+    expect(text).not.toContain("4111");
+    expect(text).toContain(`card ${REDACTED}ok`);
+    expect(e.httpRequest!.headers!.find((h) => h.name === "X-Note")!.value).toBe(`pay ${REDACTED}`);
+    expect(e.httpRequest!.headers!.find((h) => h.name === "X-Tenant")!.value).toBe(REDACTED);
+  });
+
+  it("rejects bad value patterns at construction", () => {
+    expect(() => new Redactor({ defaults: true, keys: [], valuePatterns: ["(unclosed"] })).toThrow(RedactConfigError);
+    expect(() => new Redactor({ defaults: true, keys: [], valuePatterns: ["a*"] })).toThrow(/empty string/);
+  });
+
+  it("JSON: objects, escapes in keys, truncated bodies, formatting kept", () => {
+    const m = new NameMatcher({ defaults: true, keys: [] });
+    expect(redactJson(`{"a": 1, "auth": {"x": [1, "}"]}, "b": 2}`, m)).toBe(`{"a": 1, "auth": "${REDACTED}", "b": 2}`);
+    expect(redactJson(`{"\\u0070assword":"p"}`, m)).toBe(`{"\\u0070assword":"${REDACTED}"}`);
+    expect(redactJson(`{"list":[{"token":"abc`, m)).toBe(`{"list":[{"token":"${REDACTED}"`);
+    expect(redactJson(`{"name":"token", "v": "password"}`, m)).toBe(`{"name":"token", "v": "password"}`);
+  });
+
+  it("property: a planted secret under any default key on any carrier is never stored", () => {
+    const r = defaults();
+    const name = fc.tuple(fc.constantFrom(...DEFAULT_SENSITIVE_WORDS), fc.constantFrom("", "x-", "my_", "X."), fc.constantFrom("", "-id", "_value"), fc.boolean())
+      .map(([w, pre, post, upper]) => { const n = `${pre}${w}${post}`; return upper ? n.toUpperCase() : n; });
+    const secret = fc.string({ unit: fc.constantFrom(..."abcdefghijklmnopqrstuvwxyz0123456789"), minLength: 12, maxLength: 24 }).map((s) => `Zq${s}`);
+    fc.assert(fc.property(fc.constantFrom(...CARRIERS), name, secret, (carrier, n, s) => {
+      const e = entryWithSecret(carrier, n, s);
+      r.redactEntry(e);
+      return !storedText(e).includes(s) && e.redacted === true;
+    }), { numRuns: 500 });
+  });
+});

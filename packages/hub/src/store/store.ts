@@ -1,0 +1,221 @@
+// Entry storage: SQLite (better-sqlite3) in WAL mode. One row per entry: the indexed columns of
+// filter/columns.ts, the entry id (unique: the hub de-duplicates on it), the worker id and the
+// entry as protobuf. Bounded by `limitBytes`: the pages in use are checked every few hundred KB
+// of inserts and the oldest rows are deleted in chunks until usage is back under the low mark.
+import { statSync } from "node:fs";
+import Database from "better-sqlite3";
+import type { Statement } from "better-sqlite3";
+import { COLUMNS } from "../filter/columns.js";
+import type { ColumnValue } from "../filter/columns.js";
+
+export interface StoreOptions {
+  /** File path, or ":memory:" (tests). */
+  path: string;
+  /** Bound on the database's size on disk (pages in use plus the WAL). */
+  limitBytes: number;
+}
+
+export interface NewRow {
+  id: string;
+  workerId: string;
+  columns: ColumnValue[];
+  /** Encoded Entry; copied by SQLite when bound. */
+  data: Uint8Array;
+}
+
+export interface SqlFilter {
+  where: string;
+  params: unknown[];
+}
+
+export interface StoreStats {
+  path: string;
+  limitBytes: number;
+  usedBytes: number;
+  fileBytes: number;
+  entries: number;
+  evicted: number;
+  droppedOnError: number;
+  diskFull: boolean;
+  lastError: string;
+}
+
+/** Evict when in-use bytes pass HIGH × limit, down to LOW × limit; the WAL takes the rest. */
+const HIGH = 0.85;
+const LOW = 0.75;
+const EVICT_CHUNK = 5000;
+const STATEMENT_CACHE = 64;
+
+export class EntryStore {
+  readonly path: string;
+  readonly limitBytes: number;
+  private readonly db: Database.Database;
+  private readonly insertStmt: Statement;
+  private readonly getStmt: Statement;
+  private readonly insertTx: (rows: NewRow[], out: boolean[]) => void;
+  private readonly cache = new Map<string, Statement>();
+  private readonly pageSize: number;
+  private entryCount: number;
+  private evicted = 0;
+  private droppedOnError = 0;
+  private diskFull = false;
+  private lastError = "";
+  private bytesSinceCheck = 0;
+  private readonly checkEveryBytes: number;
+
+  constructor(options: StoreOptions) {
+    if (!options.path) throw new Error("store: path is required (a file or ':memory:')");
+    if (!Number.isFinite(options.limitBytes) || options.limitBytes < 1 << 20) {
+      throw new Error(`store: limitBytes must be at least 1 MiB, got ${options.limitBytes}`);
+    }
+    this.path = options.path;
+    this.limitBytes = options.limitBytes;
+    this.db = new Database(options.path);
+    this.db.pragma("journal_mode = WAL");
+    this.db.pragma("synchronous = NORMAL");
+    this.db.pragma("temp_store = MEMORY");
+    this.pageSize = this.db.pragma("page_size", { simple: true }) as number;
+    // Keep the WAL small relative to the limit: checkpoint often and truncate it afterwards.
+    const walPages = Math.max(64, Math.min(1000, Math.floor(this.limitBytes / this.pageSize / 20)));
+    this.db.pragma(`wal_autocheckpoint = ${walPages}`);
+    this.db.pragma(`journal_size_limit = ${walPages * this.pageSize}`);
+    this.checkEveryBytes = Math.max(64 << 10, Math.floor(this.limitBytes / 100));
+
+    for (const c of COLUMNS) if (!/^[a-z_]+$/.test(c.name)) throw new Error(`store: bad column name ${c.name}`);
+    const cols = COLUMNS.map((c) => `${c.name} ${c.sqlType} NOT NULL`).join(", ");
+    this.db.exec(`CREATE TABLE IF NOT EXISTS entries (rowid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, worker_id TEXT NOT NULL, ${cols}, data BLOB NOT NULL)`);
+    for (const c of COLUMNS) if (c.indexed) this.db.exec(`CREATE INDEX IF NOT EXISTS entries_${c.name} ON entries(${c.name})`);
+    this.db.exec("CREATE TABLE IF NOT EXISTS worker_seq (worker_id TEXT PRIMARY KEY, seq INTEGER NOT NULL)");
+
+    const names = ["id", "worker_id", ...COLUMNS.map((c) => c.name), "data"];
+    this.insertStmt = this.db.prepare(`INSERT OR IGNORE INTO entries (${names.join(", ")}) VALUES (${names.map(() => "?").join(", ")})`);
+    this.getStmt = this.db.prepare("SELECT data FROM entries WHERE id = ?").pluck();
+    const args: unknown[] = new Array(names.length);
+    this.insertTx = this.db.transaction((rows: NewRow[], out: boolean[]) => {
+      for (const row of rows) {
+        args[0] = row.id;
+        args[1] = row.workerId;
+        for (let i = 0; i < row.columns.length; i++) args[2 + i] = row.columns[i];
+        args[names.length - 1] = row.data;
+        out.push(this.insertStmt.run(args).changes === 1);
+      }
+    });
+    this.entryCount = this.db.prepare("SELECT count(*) FROM entries").pluck().get() as number;
+  }
+
+  /** Inserts rows in one transaction; returns, per row, whether it was new (false: duplicate id). */
+  insertBatch(rows: NewRow[]): boolean[] {
+    const out: boolean[] = [];
+    if (rows.length === 0) return out;
+    try {
+      this.insertTx(rows, out);
+    } catch (err) {
+      // Disk full or I/O error: count the loss, report it in /api/health, make room, keep serving.
+      this.diskFull ||= (err as { code?: string }).code === "SQLITE_FULL";
+      this.lastError = (err as Error).message;
+      this.droppedOnError += rows.length;
+      this.evictIfNeeded(true);
+      return rows.map(() => false);
+    }
+    let inserted = 0;
+    for (const ok of out) if (ok) inserted++;
+    this.entryCount += inserted;
+    for (const r of rows) this.bytesSinceCheck += r.data.length + 200;
+    if (this.bytesSinceCheck >= this.checkEveryBytes) this.evictIfNeeded(false);
+    return out;
+  }
+
+  get(id: string): Buffer | undefined {
+    return this.getStmt.get(id) as Buffer | undefined;
+  }
+
+  /** Newest first, rows with rowid < before (0: from the newest). */
+  page(filter: SqlFilter, before: number, limit: number): { rowid: number; data: Buffer }[] {
+    const sql = `SELECT rowid, data FROM entries WHERE (${filter.where})${before > 0 ? " AND rowid < ?" : ""} ORDER BY rowid DESC LIMIT ?`;
+    const params = before > 0 ? [...filter.params, before, limit] : [...filter.params, limit];
+    return this.statement(sql).all(params) as { rowid: number; data: Buffer }[];
+  }
+
+  /** Iterates the selected columns of matching rows with ts (µs) in [sinceUs, untilUs), oldest first. */
+  *scan<T>(columns: string, filter: SqlFilter, sinceUs: number, untilUs: number): IterableIterator<T> {
+    const sql = `SELECT ${columns} FROM entries WHERE (${filter.where}) AND ts >= ? AND ts < ? ORDER BY rowid`;
+    yield* this.statement(sql).iterate([...filter.params, sinceUs, untilUs]) as IterableIterator<T>;
+  }
+
+  lastSeq(workerId: string): number {
+    return (this.statement("SELECT seq FROM worker_seq WHERE worker_id = ?").pluck().get(workerId) as number | undefined) ?? 0;
+  }
+
+  setLastSeq(workerId: string, seq: number): void {
+    this.statement("INSERT INTO worker_seq (worker_id, seq) VALUES (?, ?) ON CONFLICT(worker_id) DO UPDATE SET seq = max(seq, excluded.seq)").run(workerId, seq);
+  }
+
+  usedBytes(): number {
+    const pages = this.db.pragma("page_count", { simple: true }) as number;
+    const free = this.db.pragma("freelist_count", { simple: true }) as number;
+    return (pages - free) * this.pageSize;
+  }
+
+  /** Bytes on disk: database file plus WAL (the in-use pages for ":memory:"). */
+  fileBytes(): number {
+    if (this.path === ":memory:") return this.usedBytes();
+    return fileSize(this.path) + fileSize(`${this.path}-wal`);
+  }
+
+  stats(): StoreStats {
+    return {
+      path: this.path, limitBytes: this.limitBytes, usedBytes: this.usedBytes(), fileBytes: this.fileBytes(),
+      entries: this.entryCount, evicted: this.evicted, droppedOnError: this.droppedOnError,
+      diskFull: this.diskFull, lastError: this.lastError,
+    };
+  }
+
+  /** Deletes the oldest rows while usage is above the high mark (or at all, when `force`). */
+  evictIfNeeded(force: boolean): void {
+    this.bytesSinceCheck = 0;
+    let used = this.usedBytes();
+    if (!force && used <= this.limitBytes * HIGH) return;
+    const target = this.limitBytes * LOW;
+    const del = this.statement("DELETE FROM entries WHERE rowid IN (SELECT rowid FROM entries ORDER BY rowid LIMIT ?)");
+    while ((used > target || force) && this.entryCount > 0) {
+      const perEntry = used / Math.max(1, this.entryCount);
+      // Forced (the disk is full): free a tenth of the rows whatever the page count says.
+      const n = force
+        ? Math.min(EVICT_CHUNK, Math.max(1, Math.ceil(this.entryCount / 10)))
+        : Math.max(1, Math.min(EVICT_CHUNK, Math.ceil((used - target) / perEntry)));
+      try {
+        const removed = del.run(n).changes;
+        this.entryCount -= removed;
+        this.evicted += removed;
+      } catch (err) {
+        this.lastError = (err as Error).message;
+        return;
+      }
+      used = this.usedBytes();
+      force = false;
+    }
+    if (used <= target) this.diskFull = false;
+  }
+
+  private statement(sql: string): Statement {
+    let s = this.cache.get(sql);
+    if (!s) {
+      if (this.cache.size >= STATEMENT_CACHE) this.cache.delete(this.cache.keys().next().value as string);
+      s = this.db.prepare(sql);
+      this.cache.set(sql, s);
+    }
+    return s;
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+}
+
+function fileSize(path: string): number {
+  try {
+    return statSync(path).size;
+  } catch {
+    return 0;
+  }
+}
