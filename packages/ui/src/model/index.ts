@@ -1,0 +1,10 @@
+export { toRow, rowFromJson, endpointLabel, formatHostPort } from "./entryRow.js";
+export type { EntryRow } from "./entryRow.js";
+export { LiveBuffer } from "./liveBuffer.js";
+export { buildGraph, edgeFilter, quote } from "./serviceMapGraph.js";
+export type { Graph, GraphEdge, GraphNode } from "./serviceMapGraph.js";
+export { viewBody, hexDump } from "./body.js";
+export type { BodyView } from "./body.js";
+export { formatBytes, formatElapsed, formatTime } from "./format.js";
+export { readViewState, writeViewState, loadHistory, rememberFilter, addClause } from "./urlState.js";
+export type { ViewState } from "./urlState.js";
