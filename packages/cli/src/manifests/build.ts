@@ -1,0 +1,298 @@
+// The one source of Tapline's Kubernetes objects (SPEC §2 Deploy). The CLI applies
+// them, `tap --dry-run` prints them, and the Helm chart's templates are generated from
+// them (src/chart/generate.ts), so there is no second copy to keep in step.
+import type {
+  KubernetesObject,
+  V1ClusterRole,
+  V1ClusterRoleBinding,
+  V1ConfigMap,
+  V1DaemonSet,
+  V1Deployment,
+  V1EnvVar,
+  V1Namespace,
+  V1PriorityClass,
+  V1SecurityContext,
+  V1Secret,
+  V1Service,
+  V1ServiceAccount,
+  V1Volume,
+  V1VolumeMount,
+} from "@kubernetes/client-node";
+import {
+  CAPTURE_CAPABILITIES,
+  COMPONENTS,
+  HUB_DATA_DIR,
+  HUB_PORT,
+  HUB_PORT_NAME,
+  HUB_SELECTOR,
+  IMAGE_NAMES,
+  NAMES,
+  PART_OF_LABEL,
+  PART_OF,
+  PCAP_DIR,
+  RUN_DIR,
+  TAP_CONFIG_MOUNT,
+  TAP_KEYS,
+  TLS_CAPABILITIES,
+  TOKEN_KEY,
+  WATCH_VERBS,
+  WATCHED_RESOURCES,
+  WORKER_SELECTOR,
+  commonLabels,
+} from "../defaults.js";
+import type { ManifestValues } from "../config/schema.js";
+import { base64, joinComma, json, str, when } from "./symbolic.js";
+
+export interface ManifestInput {
+  /** The release namespace everything namespaced goes into. */
+  namespace: string;
+  /** Worker-to-hub token; generated once per install and reused (src/tap/token.ts). */
+  token: string;
+  values: ManifestValues;
+}
+
+/** In apply order: what others refer to comes first. */
+export function buildManifests(input: ManifestInput): KubernetesObject[] {
+  return [
+    namespace(input),
+    priorityClass(),
+    serviceAccount(input),
+    clusterRole(),
+    clusterRoleBinding(input),
+    tokenSecret(input),
+    tapConfigMap(input),
+    hubService(input),
+    hubDeployment(input),
+    workerDaemonSet(input),
+  ];
+}
+
+function meta(name: string, ns: string | undefined, component?: string) {
+  return { name, ...(ns === undefined ? {} : { namespace: ns }), labels: commonLabels(component) };
+}
+
+function namespace({ namespace: ns }: ManifestInput): V1Namespace {
+  const labels = {
+    ...commonLabels(),
+    // The workers need host networking and capture capabilities, which only the
+    // `privileged` Pod Security level admits (no container is `privileged: true`).
+    // The hub alone would pass `restricted`; warn on anything beyond baseline.
+    "pod-security.kubernetes.io/enforce": "privileged",
+    "pod-security.kubernetes.io/warn": "baseline",
+  };
+  return { apiVersion: "v1", kind: "Namespace", metadata: { name: ns, labels } };
+}
+
+function priorityClass(): V1PriorityClass {
+  return {
+    apiVersion: "scheduling.k8s.io/v1",
+    kind: "PriorityClass",
+    metadata: meta(NAMES.priorityClass, undefined),
+    // High enough that a worker is not the first thing evicted on a full node.
+    value: 1000000,
+    globalDefault: false,
+    preemptionPolicy: "PreemptLowerPriority",
+    description: "Tapline capture workers: one per node, evicting them blinds the capture.",
+  };
+}
+
+function serviceAccount({ namespace: ns }: ManifestInput): V1ServiceAccount {
+  return { apiVersion: "v1", kind: "ServiceAccount", metadata: meta(NAMES.serviceAccount, ns) };
+}
+
+function clusterRole(): V1ClusterRole {
+  return {
+    apiVersion: "rbac.authorization.k8s.io/v1",
+    kind: "ClusterRole",
+    metadata: meta(NAMES.clusterRole, undefined),
+    // Read-only, and only what IP-to-pod/service resolution needs (SPEC §2).
+    rules: [{ apiGroups: [""], resources: [...WATCHED_RESOURCES], verbs: [...WATCH_VERBS] }],
+  };
+}
+
+function clusterRoleBinding({ namespace: ns }: ManifestInput): V1ClusterRoleBinding {
+  return {
+    apiVersion: "rbac.authorization.k8s.io/v1",
+    kind: "ClusterRoleBinding",
+    metadata: meta(NAMES.clusterRoleBinding, undefined),
+    roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: NAMES.clusterRole },
+    subjects: [{ kind: "ServiceAccount", name: NAMES.serviceAccount, namespace: ns }],
+  };
+}
+
+function tokenSecret({ namespace: ns, token }: ManifestInput): V1Secret {
+  return {
+    apiVersion: "v1",
+    kind: "Secret",
+    metadata: meta(NAMES.tokenSecret, ns),
+    type: "Opaque",
+    data: { [TOKEN_KEY]: base64(token) },
+  };
+}
+
+/** The tap target and redaction rules: mounted into hub and workers, updated in place. */
+function tapConfigMap({ namespace: ns, values }: ManifestInput): V1ConfigMap {
+  return {
+    apiVersion: "v1",
+    kind: "ConfigMap",
+    metadata: meta(NAMES.tapConfigMap, ns),
+    data: {
+      [TAP_KEYS.podRegex]: str(values.tap.podRegex),
+      [TAP_KEYS.namespaces]: joinComma(values.tap.namespaces),
+      redact: json(values.tap.redact),
+      defaultRedact: str(values.tap.defaultRedact),
+    },
+  };
+}
+
+function hubService({ namespace: ns }: ManifestInput): V1Service {
+  return {
+    apiVersion: "v1",
+    kind: "Service",
+    metadata: meta(NAMES.hubService, ns, COMPONENTS.hub),
+    spec: {
+      type: "ClusterIP",
+      selector: HUB_SELECTOR,
+      ports: [{ name: HUB_PORT_NAME, port: HUB_PORT, targetPort: HUB_PORT_NAME, protocol: "TCP" }],
+    },
+  };
+}
+
+function image(values: ManifestValues, name: string): string {
+  return `${values.image.registry}/${name}:${values.image.tag}`;
+}
+
+const tokenEnv: V1EnvVar = {
+  name: "TAPLINE_TOKEN",
+  valueFrom: { secretKeyRef: { name: NAMES.tokenSecret, key: TOKEN_KEY } },
+};
+const tapConfigVolume: V1Volume = { name: "tap-config", configMap: { name: NAMES.tapConfigMap } };
+const tapConfigMount: V1VolumeMount = { name: "tap-config", mountPath: TAP_CONFIG_MOUNT, readOnly: true };
+
+/** Pod Security `baseline` (and `restricted`) compliant: no privileges at all. */
+const hubSecurity: V1SecurityContext = {
+  runAsNonRoot: true,
+  runAsUser: 1000,
+  runAsGroup: 1000,
+  allowPrivilegeEscalation: false,
+  readOnlyRootFilesystem: true,
+  capabilities: { drop: ["ALL"] },
+  seccompProfile: { type: "RuntimeDefault" },
+};
+
+function hubDeployment({ namespace: ns, values }: ManifestInput): V1Deployment {
+  const podLabels = { ...HUB_SELECTOR, [PART_OF_LABEL]: PART_OF };
+  return {
+    apiVersion: "apps/v1",
+    kind: "Deployment",
+    metadata: meta(NAMES.hubDeployment, ns, COMPONENTS.hub),
+    spec: {
+      replicas: 1,
+      // One SQLite store on an emptyDir: never two hubs at once.
+      strategy: { type: "Recreate" },
+      selector: { matchLabels: HUB_SELECTOR },
+      template: {
+        metadata: { labels: podLabels },
+        spec: {
+          serviceAccountName: NAMES.serviceAccount,
+          securityContext: { runAsNonRoot: true, fsGroup: 1000, seccompProfile: { type: "RuntimeDefault" } },
+          containers: [
+            {
+              name: NAMES.hubContainer,
+              image: image(values, IMAGE_NAMES.hub),
+              imagePullPolicy: values.image.pullPolicy,
+              ports: [{ name: HUB_PORT_NAME, containerPort: HUB_PORT, protocol: "TCP" }],
+              env: [
+                tokenEnv,
+                { name: "TAPLINE_PORT", value: String(HUB_PORT) },
+                { name: "TAPLINE_HOST", value: "0.0.0.0" },
+                { name: "TAPLINE_DATA_DIR", value: HUB_DATA_DIR },
+                { name: "TAPLINE_STORAGE_LIMIT", value: str(values.tap.storageLimit) },
+                { name: "TAPLINE_TAP_CONFIG", value: TAP_CONFIG_MOUNT },
+              ],
+              readinessProbe: { httpGet: { path: "/api/health", port: HUB_PORT_NAME }, periodSeconds: 5 },
+              livenessProbe: { httpGet: { path: "/api/health", port: HUB_PORT_NAME }, periodSeconds: 20, failureThreshold: 6 },
+              resources: values.hub.resources,
+              securityContext: hubSecurity,
+              volumeMounts: [tapConfigMount, { name: "data", mountPath: HUB_DATA_DIR }],
+            },
+          ],
+          volumes: [tapConfigVolume, { name: "data", emptyDir: {} }],
+        },
+      },
+    },
+  };
+}
+
+function workerDaemonSet({ namespace: ns, values }: ManifestInput): V1DaemonSet {
+  const podLabels = { ...WORKER_SELECTOR, [PART_OF_LABEL]: PART_OF };
+  const runMount: V1VolumeMount = { name: "run", mountPath: RUN_DIR };
+  return {
+    apiVersion: "apps/v1",
+    kind: "DaemonSet",
+    metadata: meta(NAMES.workerDaemonSet, ns, COMPONENTS.worker),
+    spec: {
+      selector: { matchLabels: WORKER_SELECTOR },
+      updateStrategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: "25%" } },
+      template: {
+        metadata: { labels: podLabels },
+        spec: {
+          serviceAccountName: NAMES.serviceAccount,
+          priorityClassName: NAMES.priorityClass,
+          // Capture on the node's interfaces (`any`, the pods' veths).
+          hostNetwork: true,
+          // Only TLS capture needs to see other processes (uprobes on their libssl).
+          hostPID: values.tap.tls,
+          dnsPolicy: "ClusterFirstWithHostNet",
+          nodeSelector: values.worker.nodeSelector,
+          tolerations: values.worker.tolerations,
+          terminationGracePeriodSeconds: 10,
+          containers: [
+            {
+              name: NAMES.captureContainer,
+              image: image(values, IMAGE_NAMES.worker),
+              imagePullPolicy: values.image.pullPolicy,
+              command: ["tapline-capture"],
+              args: ["-i", "any", "--unix-listen", `${RUN_DIR}/capture.sock`, "--control", `${RUN_DIR}/control.sock`, "--stats-interval", "10"],
+              resources: values.worker.captureResources,
+              securityContext: {
+                // Named capabilities instead of `privileged: true` (SPEC §5 Secure).
+                privileged: false,
+                allowPrivilegeEscalation: false,
+                runAsUser: 0,
+                capabilities: { drop: ["ALL"], add: [...CAPTURE_CAPABILITIES, ...when(values.tap.tls, TLS_CAPABILITIES)] },
+              },
+              volumeMounts: [runMount],
+            },
+            {
+              name: NAMES.workerContainer,
+              image: image(values, IMAGE_NAMES.worker),
+              imagePullPolicy: values.image.pullPolicy,
+              env: [
+                tokenEnv,
+                { name: "TAPLINE_HUB_URL", value: `ws://${NAMES.hubService}.${ns}.svc:${HUB_PORT}` },
+                { name: "TAPLINE_NODE_NAME", valueFrom: { fieldRef: { fieldPath: "spec.nodeName" } } },
+                { name: "TAPLINE_CAPTURE_SOCKET", value: `${RUN_DIR}/capture.sock` },
+                { name: "TAPLINE_CAPTURE_CONTROL", value: `${RUN_DIR}/control.sock` },
+                { name: "TAPLINE_TAP_CONFIG", value: TAP_CONFIG_MOUNT },
+                { name: "TAPLINE_PCAP_DIR", value: PCAP_DIR },
+                { name: "TAPLINE_PCAP_LIMIT", value: str(values.tap.pcapLimit) },
+                { name: "TAPLINE_TLS", value: str(values.tap.tls) },
+              ],
+              resources: values.worker.resources,
+              securityContext: {
+                privileged: false,
+                allowPrivilegeEscalation: false,
+                // Root without capabilities: it connects to the sidecar's root-owned socket.
+                runAsUser: 0,
+                capabilities: { drop: ["ALL"] },
+              },
+              volumeMounts: [runMount, tapConfigMount, { name: "pcap", mountPath: PCAP_DIR }],
+            },
+          ],
+          volumes: [{ name: "run", emptyDir: {} }, tapConfigVolume, { name: "pcap", emptyDir: {} }],
+        },
+      },
+    },
+  };
+}

@@ -1,0 +1,3 @@
+export { buildManifests } from "./build.js";
+export type { ManifestInput } from "./build.js";
+export { manifestsToYaml } from "./yaml.js";

@@ -1,0 +1,53 @@
+// Helpers that let one builder produce both the CLI's concrete objects and the Helm
+// chart's templates. In chart generation every setting is a placeholder string
+// `⟦path⟧` (see src/chart/generate.ts); for the CLI these helpers are plain functions.
+// The builder may pass settings through, concatenate them into strings, or use these
+// helpers; it must not branch or compute on them any other way.
+
+const OPEN = "⟦";
+const CLOSE = "⟧";
+
+export function isPlaceholder(v: unknown): v is string {
+  return typeof v === "string" && v.startsWith(OPEN) && v.endsWith(CLOSE) && v.indexOf(OPEN, 1) < 0;
+}
+
+export function placeholder(path: string, pipe?: string): string {
+  return `${OPEN}${path}${pipe ? `|${pipe}` : ""}${CLOSE}`;
+}
+
+function withPipe(v: unknown, pipe: string): string {
+  return (v as string).slice(0, -1) + `|${pipe}${CLOSE}`;
+}
+
+/** A setting as an env/ConfigMap string. */
+export function str(v: string | number | boolean): string {
+  return isPlaceholder(v) ? withPipe(v, "quote") : String(v);
+}
+
+export function joinComma(v: string[]): string {
+  return isPlaceholder(v) ? withPipe(v, 'join ","|quote') : v.join(",");
+}
+
+export function json(v: unknown): string {
+  return isPlaceholder(v) ? withPipe(v, "toJson|quote") : JSON.stringify(v);
+}
+
+export function base64(v: string): string {
+  return isPlaceholder(v) ? withPipe(v, "b64enc|quote") : Buffer.from(v, "utf8").toString("base64");
+}
+
+/** List items present only when `flag` is true (chart: `{{- if flag }}` around each). */
+export function when<T extends string>(flag: boolean, items: readonly T[]): T[] {
+  if (isPlaceholder(flag)) return items.map((i) => `${OPEN}if ${(flag as string).slice(1, -1)}${CLOSE}${i}` as T);
+  return flag ? [...items] : [];
+}
+
+/** Replaces each leaf (and each list or free map) of `tree` with its placeholder. */
+export function symbolic<T>(tree: T, isWhole: (path: string) => boolean, prefix = ""): T {
+  if (typeof tree !== "object" || tree === null || Array.isArray(tree) || (prefix && isWhole(prefix))) {
+    return placeholder(prefix) as T;
+  }
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(tree)) out[k] = symbolic(v, isWhole, prefix ? `${prefix}.${k}` : k);
+  return out as T;
+}
