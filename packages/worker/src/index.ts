@@ -1,1 +1,22 @@
-export {};
+export { PcapReader, CaptureFormatError, readCaptureStream, openCaptureSource } from "./capture/index.js";
+export type { PacketHandler, ReaderStats } from "./capture/index.js";
+export { Linktype, decodeLink, decodeTcp, decodeUdp, newPacketInfo, ipv4ToString, ipv6ToString, FragmentTable } from "./decode/index.js";
+export type { PacketInfo } from "./decode/index.js";
+export { HalfStream, ByteBudget, seqDiff, transportOutcome } from "./tcp/index.js";
+export { Pipeline, defaultFlowLimits } from "./flows/index.js";
+export type { PipelineOptions, PipelineStats, FlowLimits, DissectorStats } from "./flows/index.js";
+export { dissectFile, DissectInputError } from "./dissect/index.js";
+export type { DissectOptions, DissectResult } from "./dissect/index.js";
+export { dissectors, selectDissectors } from "./dissectors/registry.js";
+export { Direction, defaultLimits } from "./dissectors/types.js";
+export type {
+  Dissector,
+  DissectorName,
+  DissectorSession,
+  SessionContext,
+  Detection,
+  Feed,
+  CloseReason,
+  DissectLimits,
+  Exchange,
+} from "./dissectors/types.js";

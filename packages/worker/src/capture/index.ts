@@ -1,0 +1,3 @@
+export { PcapReader, CaptureFormatError } from "./reader.js";
+export type { PacketHandler, ReaderStats } from "./reader.js";
+export { readCaptureStream, openCaptureSource } from "./stream.js";

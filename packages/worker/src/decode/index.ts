@@ -1,0 +1,16 @@
+export {
+  Linktype,
+  IpProto,
+  TcpFlag,
+  newPacketInfo,
+  decodeLink,
+  decodeIPv4,
+  decodeIPv6,
+  decodeTcp,
+  decodeUdp,
+  ipv4ToString,
+  ipv6ToString,
+} from "./layers.js";
+export type { PacketInfo } from "./layers.js";
+export { FragmentTable, defaultFragmentLimits } from "./fragments.js";
+export type { FragmentLimits, FragmentStats } from "./fragments.js";
