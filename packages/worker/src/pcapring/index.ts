@@ -1,0 +1,3 @@
+export { PcapRing, ringDiskBytes } from "./ring.js";
+export type { FlowSelector, PcapRingOptions, PcapRingStats } from "./ring.js";
+export { sectionHeader, interfaceDescription, writePacketBlock, epbSize } from "./pcapng.js";
