@@ -1,0 +1,96 @@
+// Message bodies: streamed through, copied only up to a cap, decoded (gzip/deflate/br)
+// with an output cap so a decompression bomb stops at limits.maxDecodedBytes.
+import zlib from "node:zlib";
+import type { BodyInit } from "@tapline/protocol";
+import type { DissectLimits } from "../types.js";
+
+/** Collects the first `cap` bytes of a body (copies: the driver's buffer is only lent) and counts the rest. */
+export class BodyCollector {
+  private parts: Buffer[] = [];
+  private kept = 0;
+  /** Bytes seen on the wire after de-chunking (RFC 9112 §7.1.3: the decoded length). */
+  size = 0;
+  private cap = 0;
+
+  reset(cap: number): void {
+    this.parts = [];
+    this.kept = 0;
+    this.size = 0;
+    this.cap = cap;
+  }
+
+  add(data: Buffer, start: number, end: number): void {
+    this.size += end - start;
+    if (this.kept >= this.cap) return;
+    const n = Math.min(this.cap - this.kept, end - start);
+    this.parts.push(Buffer.from(data.subarray(start, start + n)));
+    this.kept += n;
+  }
+
+  /** The body as an entry field, or undefined when empty. `cut`: the message ended early (capture gap, close). */
+  finish(contentType: string, contentEncoding: string, limits: DissectLimits, cut: boolean): BodyInit | undefined {
+    if (this.size === 0) return undefined;
+    const raw = this.parts.length === 1 ? this.parts[0] : Buffer.concat(this.parts);
+    this.parts = [];
+    const rawTruncated = cut || this.kept < this.size;
+    const body: BodyInit = { size: this.size, contentType, contentEncoding };
+    const decoded = contentEncoding ? decode(raw, contentEncoding, limits.maxDecodedBytes, rawTruncated) : undefined;
+    if (decoded) {
+      body.decoded = true;
+      body.decodedSize = decoded.data.length;
+      body.data = decoded.data.length > limits.maxBodyBytes ? Buffer.from(decoded.data.subarray(0, limits.maxBodyBytes)) : decoded.data;
+      body.truncated = decoded.partial || decoded.data.length > limits.maxBodyBytes;
+    } else {
+      body.data = raw.length > limits.maxBodyBytes ? raw.subarray(0, limits.maxBodyBytes) : raw;
+      body.truncated = rawTruncated || raw.length > limits.maxBodyBytes;
+    }
+    return body;
+  }
+}
+
+type Inflate = (buf: Buffer, opts: zlib.ZlibOptions & zlib.BrotliOptions) => Buffer;
+
+function codec(encoding: string): Inflate[] | undefined {
+  switch (encoding) {
+    case "gzip":
+    case "x-gzip":
+      return [zlib.gunzipSync];
+    case "deflate":
+      // RFC 9110 §8.4.1.2 says zlib-wrapped; some servers send raw deflate
+      return [zlib.inflateSync, zlib.inflateRawSync];
+    case "br":
+      return [zlib.brotliDecompressSync];
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * Decodes `raw` with an output cap. Flush mode "sync" accepts a truncated input (we may hold only
+ * the first bytes of the body). When the output would pass `maxOut` (node throws instead of
+ * returning a prefix), decode ever shorter input prefixes: deflate and brotli are streams, so a
+ * prefix of the input yields a prefix of the output. Returns undefined when not decodable.
+ */
+export function decode(raw: Buffer, encoding: string, maxOut: number, inputCut: boolean): { data: Buffer; partial: boolean } | undefined {
+  const fns = codec(encoding);
+  if (!fns || raw.length === 0) return undefined;
+  for (const fn of fns) {
+    const br = fn === zlib.brotliDecompressSync;
+    const opts = br
+      ? { finishFlush: zlib.constants.BROTLI_OPERATION_FLUSH, maxOutputLength: maxOut }
+      : { finishFlush: zlib.constants.Z_SYNC_FLUSH, maxOutputLength: maxOut };
+    let input = raw;
+    let partial = inputCut;
+    for (;;) {
+      try {
+        const data = fn(input, opts);
+        return { data, partial };
+      } catch (e) {
+        if ((e as { code?: string }).code !== "ERR_BUFFER_TOO_LARGE" || input.length < 2) break;
+        input = input.subarray(0, input.length >> 1);
+        partial = true;
+      }
+    }
+  }
+  return undefined;
+}
