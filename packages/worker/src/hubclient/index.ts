@@ -1,0 +1,2 @@
+export { HubClient } from "./client.js";
+export type { HubClientOptions, HubClientStats } from "./client.js";
