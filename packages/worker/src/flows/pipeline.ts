@@ -87,6 +87,9 @@ export interface PipelineStats extends HalfStreamStats {
   /** Flows whose protocol was not identified (every dissector said no, or the detect cap was hit). */
   flowsUndetected: number;
   entries: number;
+  /** Bytes held in flow buffers and reassembly queues now, and at most so far. */
+  bytesHeld: number;
+  bytesHeldPeak: number;
   fragments: number;
   fragmentsDropped: number;
   dissectors: Record<string, DissectorStats>;
@@ -119,6 +122,8 @@ class Flow {
   entries = 0;
   /** Warning put on the exchanges emitted while a gap closes the session. */
   warning = "";
+  /** Warning put on the next exchange emitted (the first after a gap). */
+  nextWarning = "";
   /** Why dissection stopped (bad input with skip 0, a dissector bug), for the transport-only entry. */
   stopReason = "";
   lastNs: number;
@@ -195,6 +200,8 @@ export class Pipeline {
       bytesDropped: 0,
       flowsUndetected: 0,
       entries: 0,
+      bytesHeld: 0,
+      bytesHeldPeak: 0,
       fragments: 0,
       fragmentsDropped: 0,
       retransmitted: 0,
@@ -241,6 +248,8 @@ export class Pipeline {
 
   getStats(): PipelineStats {
     this.stats.flowsActive = this.all.size;
+    this.stats.bytesHeld = this.budget.used;
+    this.stats.bytesHeldPeak = this.budget.peak;
     return this.stats;
   }
 
@@ -312,6 +321,10 @@ export class Pipeline {
       return;
     }
     if (flags & TcpFlag.FIN) flow.fins |= 1 << dir;
+    if (flags & TcpFlag.ACK && (flow.state === State.Detecting || flow.state === State.Dissecting)) {
+      const other = flow.streams[1 - dir];
+      if (other.queuedBytes > 0) other.skipAcked(p.ack);
+    }
     if (flow.state === State.Dropped || flow.state === State.Passive) {
       // Nothing to reassemble: count the bytes for the transport outcome only.
       hs.payload[dir] += p.payloadEnd - p.payloadOff;
@@ -320,6 +333,8 @@ export class Pipeline {
       if (stream.oldestQueuedNs >= 0 && tsNs - stream.oldestQueuedNs > this.flowLimits.gapTimeoutNs) {
         stream.skipHole(tsNs, this.flowLimits.gapTimeoutNs);
       }
+      // A hole holding back as many bytes as the flow may hold is skipped before queuing more.
+      if (stream.queuedBytes > 0 && flow.held() + p.payloadEnd - p.payloadOff > this.flowLimits.maxFlowBytes) stream.skipHole(tsNs, 0, true);
       if (!stream.segment(p.seq, p.l4, p.payloadOff, p.payloadEnd, tsNs, (flags & TcpFlag.FIN) !== 0)) {
         this.drop(flow, "out-of-order bytes over the global cap");
       } else if (flow.held() > this.flowLimits.maxFlowBytes) {
@@ -394,6 +409,8 @@ export class Pipeline {
         const take = Math.min(end - off, Math.max(0, room));
         if (take > 0 && this.reserve(flow, take)) b.append(buf, off, off + take, tsNs);
         if (flow.state === State.Detecting) this.detect(flow, dir, take < end - off);
+        // Detected: the bytes past the detection cap go to the new session.
+        if ((flow.state as State) === State.Dissecting && take < end - off) this.feed(flow, dir, buf, off + take, end, tsNs);
         return;
       }
       case State.Dissecting:
@@ -571,12 +588,16 @@ export class Pipeline {
     if (flow.state === State.Dissecting) {
       flow.warning = `capture gap: ${missing} bytes missing (${flow.direction(dir) === Direction.ClientToServer ? "client to server" : "server to client"})`;
       this.closeSession(flow, "evicted", tsNs);
+      // Exchanges pending at the hole carry the warning; so does the first one after it.
+      flow.nextWarning = flow.warning;
       flow.warning = "";
     }
     if (flow.state === State.Dissecting || flow.state === State.Detecting) {
+      // Both directions restart at a message boundary found by detection; the queues stay
+      // (they hold the bytes after the hole, being delivered now).
       flow.state = State.Detecting;
       flow.excluded = [0, 0];
-      this.release(flow);
+      for (const b of flow.bufs) this.budget.give(b.reset());
     }
   }
 
@@ -682,8 +703,13 @@ export class Pipeline {
       node: this.opts.node ?? "",
       workerId: this.opts.workerId,
       transport: flow.tcp ? "tcp" : "udp",
-      warnings: flow.warning ? [...(ex.warnings ?? []), flow.warning] : ex.warnings ?? [],
+      warnings: ex.warnings ?? [],
     };
+    const warning = flow.warning || flow.nextWarning;
+    if (warning) {
+      entry.warnings = [...entry.warnings!, warning];
+      flow.nextWarning = "";
+    }
     if (ex.httpRequest) entry.httpRequest = ex.httpRequest;
     if (ex.httpResponse) entry.httpResponse = ex.httpResponse;
     if (ex.redisRequest) entry.redisRequest = ex.redisRequest;

@@ -17,11 +17,13 @@ export function seqDiff(a: number, b: number): number {
 /** Shared accounting of bytes held by reassembly and flow buffers, with a global cap. */
 export class ByteBudget {
   used = 0;
+  peak = 0;
   constructor(readonly cap: number) {}
   /** Reserves n bytes; false (nothing reserved) when that would pass the cap. */
   take(n: number): boolean {
     if (this.used + n > this.cap) return false;
     this.used += n;
+    if (this.used > this.peak) this.peak = this.used;
     return true;
   }
   give(n: number): void {
@@ -119,6 +121,22 @@ export class HalfStream {
       }
       this.drain();
       if (!force) break;
+    }
+  }
+
+  /**
+   * The peer acknowledged up to `ack`: bytes before it that were never captured will not come
+   * (the peer had them), so a hole below `ack` is skipped at once instead of waiting.
+   */
+  skipAcked(ack: number): void {
+    while (this.queue.length && seqDiff(ack, this.nextSeq) > 0 && seqDiff(this.queue[0].seq, this.nextSeq) > 0 && seqDiff(ack, this.queue[0].seq) >= 0) {
+      const head = this.queue[0];
+      const missing = seqDiff(head.seq, this.nextSeq);
+      this.stats.gaps++;
+      this.stats.gapBytes += missing;
+      this.nextSeq = head.seq;
+      this.sink.gap(missing, head.tsNs);
+      this.drain();
     }
   }
 
