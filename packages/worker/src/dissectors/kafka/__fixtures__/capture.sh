@@ -41,9 +41,11 @@ run_kcat() {
   kcat -b "$b" -L >/dev/null
   printf 'k1:hello\nk2:world\n' | kcat -b "$b" -t orders -P -K: -p 0
   printf 'gz-%s\n' 1 2 3 | kcat -b "$b" -t orders -P -p 1 -z gzip
-  printf 'snappy-one\n' | kcat -b "$b" -t orders -P -p 1 -z snappy
+  # librdkafka sends a batch uncompressed when compression does not shrink it: use long values
+  printf 'snappy-%0500d\n' 1 | kcat -b "$b" -t orders -P -p 1 -z snappy
+  printf 'lz4-%0500d\n' 2 | kcat -b "$b" -t orders -P -p 1 -z lz4
   kcat -b "$b" -t orders -C -p 0 -o beginning -c 2 -e >/dev/null
-  kcat -b "$b" -t orders -C -p 1 -o beginning -c 4 -e >/dev/null
+  kcat -b "$b" -t orders -C -p 1 -o beginning -c 5 -e >/dev/null
 }
 capture kafkajs run_kafkajs
 capture kcat run_kcat
