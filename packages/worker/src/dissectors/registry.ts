@@ -1,8 +1,9 @@
 // Every dissector the worker knows, in one list. Nothing registers itself on import: a
 // dissector exists for the worker when it has a line here.
+import { kafkaDissector } from "./kafka/index.js";
 import type { Dissector, DissectorName } from "./types.js";
 
-export const dissectors: readonly Dissector[] = [];
+export const dissectors: readonly Dissector[] = [kafkaDissector];
 
 /** The dissectors named in `names` (all when omitted); throws on a name that is not registered. */
 export function selectDissectors(names?: readonly string[]): Dissector[] {

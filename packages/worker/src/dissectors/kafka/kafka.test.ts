@@ -6,6 +6,7 @@ import { EntryStatus } from "@tapline/protocol";
 import { Direction, defaultLimits, type Exchange } from "../types.js";
 import { detectKafka, kafkaDissector } from "./index.js";
 import { errorName, isFlexible } from "./apis.js";
+import { readFrames, runPipeline } from "../../flows/__fixtures__/testkit.js";
 import { drive, fixtureDir, fixtureNames, fixturePorts, loadStreams, type Chunk, type TcpStream } from "./__fixtures__/streams.js";
 
 const fixtures = new Map<string, TcpStream[]>(fixtureNames.map((f) => [f, loadStreams(join(fixtureDir, f))]));
@@ -178,6 +179,19 @@ describe("kafka dissector agrees with tshark", () => {
         compared++;
       }
       expect(compared).toBeGreaterThan(10);
+    });
+  }
+});
+
+describe("kafka through the worker's pipeline (pcap reader, TCP reassembly, detection by content)", () => {
+  for (const file of fixtureNames) {
+    it(`${file}: one entry per exchange on a non-default port`, () => {
+      const { entries } = runPipeline(readFrames(join(fixtureDir, file)), [kafkaDissector]);
+      const direct = all(file);
+      expect(entries.length).toBe(direct.length);
+      const key = (e: { kafkaRequest?: { correlationId?: number | null; apiName?: string | null } | null }) => `${e.kafkaRequest?.apiName}/${e.kafkaRequest?.correlationId}`;
+      expect(entries.map(key).sort()).toEqual(direct.map(key).sort());
+      expect(entries.every((e) => e.dst?.port === fixturePorts[file])).toBe(true);
     });
   }
 });
