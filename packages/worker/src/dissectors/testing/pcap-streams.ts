@@ -198,3 +198,15 @@ export async function tsharkJson(path: string, decodeAs?: string): Promise<any[]
   if (decodeAs) args.push("-d", decodeAs);
   return JSON.parse(execFileSync("tshark", args, { maxBuffer: 256 << 20, stdio: ["ignore", "pipe", "ignore"] }).toString());
 }
+
+/** Every value of `key` anywhere under `node`, in document order (tshark JSON nests and repeats keys). */
+export function findAll(node: unknown, key: string, out: unknown[] = []): unknown[] {
+  if (Array.isArray(node)) for (const n of node) findAll(n, key, out);
+  else if (node && typeof node === "object") {
+    for (const [k, v] of Object.entries(node)) {
+      if (k === key) Array.isArray(v) ? out.push(...v) : out.push(v);
+      else findAll(v, key, out);
+    }
+  }
+  return out;
+}
