@@ -2,6 +2,7 @@
 // the listeners (live stream, metrics) about the entries that were new.
 import { Entry } from "@tapline/protocol";
 import type { EntryInit } from "@tapline/protocol";
+import { decodeEntry, normalizeLongs } from "./decode.js";
 import { columnValues } from "../filter/columns.js";
 import type { Redactor } from "../redact/index.js";
 import type { EntryStore, NewRow } from "../store/index.js";
@@ -32,7 +33,7 @@ export class IngestPipeline {
     for (const bytes of encoded) {
       let entry: Entry;
       try {
-        entry = Entry.decode(bytes);
+        entry = decodeEntry(bytes);
       } catch {
         this.counters.invalid++;
         continue;
@@ -48,7 +49,7 @@ export class IngestPipeline {
     const entries: Entry[] = [];
     const rows: NewRow[] = [];
     for (const init of inits) {
-      const entry = init instanceof Entry ? init : Entry.fromObject(init);
+      const entry = normalizeLongs(init instanceof Entry ? init : Entry.fromObject(init));
       this.redactor.redactEntry(entry);
       this.add(entry, workerId, Entry.encode(entry).finish(), entries, rows);
     }

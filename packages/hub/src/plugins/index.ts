@@ -1,0 +1,12 @@
+export { default as storePlugin } from "./store.js";
+export type { StorePluginOptions } from "./store.js";
+export { default as statePlugin } from "./workers.js";
+export type { StatePluginOptions } from "./workers.js";
+export { default as ingestPlugin } from "./ingest.js";
+export type { IngestPluginOptions } from "./ingest.js";
+export { default as apiPlugin } from "./api.js";
+export { default as pcapPlugin } from "./pcap.js";
+export type { PcapPluginOptions } from "./pcap.js";
+export { default as uiPlugin } from "./ui.js";
+export { BadRequestError } from "./errors.js";
+export { parseTime } from "./time.js";

@@ -1,0 +1,2 @@
+export { WorkerRegistry } from "./registry.js";
+export type { WorkerInfo, WorkerSocket, PcapAnswers } from "./registry.js";
