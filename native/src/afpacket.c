@@ -221,7 +221,7 @@ struct tl_source *afpacket_open(const char *iface, const struct tl_args *a, char
 		goto fail;
 	}
 	s->ring_len = (size_t)a->block_size * a->block_count;
-	s->ring = mmap(NULL, s->ring_len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE,
+	s->ring = mmap(NULL, s->ring_len, PROT_READ | PROT_WRITE, MAP_SHARED,
 		       s->base.fd, 0);
 	if (s->ring == MAP_FAILED) {
 		snprintf(err, errlen, "cannot map the ring of '%s': %s", iface, strerror(errno));

@@ -61,7 +61,7 @@ void tl_usage(FILE *out)
 	      "Ring (per interface; N accepts K, M, G suffixes):\n"
 	      "      --block-size N       TPACKET_V3 block size (default 1M, multiple of page size)\n"
 	      "      --frame-size N       nominal frame size (default 2048)\n"
-	      "      --block-count N      blocks in the ring (default 64)\n"
+	      "      --block-count N      blocks in the ring (default 32)\n"
 	      "      --block-timeout MS   hand a partly filled block over after MS (default 10)\n"
 	      "Output (one of; default -w -):\n"
 	      "  -w, --write FILE|-       write to FILE, or stdout with '-'\n"
@@ -89,7 +89,7 @@ void tl_args_defaults(struct tl_args *a)
 	a->snaplen = 262144;
 	a->block_size = 1u << 20;
 	a->frame_size = 2048;
-	a->block_count = 64;
+	a->block_count = 32;
 	a->block_timeout_ms = 10;
 	a->flush_ms = 100;
 	a->buffer_size = 1u << 20;

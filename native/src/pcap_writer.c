@@ -170,8 +170,11 @@ static enum pw_result write_fail(struct pcap_writer *w, int e)
 	return PW_ERROR;
 }
 
+/* committed moves only when the whole call succeeds, so it always sits on
+ * a record boundary for write_fail()'s truncation. */
 static enum pw_result write_all(struct pcap_writer *w, struct iovec *iov, int n)
 {
+	uint64_t done = 0;
 	while (n > 0) {
 		ssize_t r = writev(w->fd, iov, n);
 		if (r < 0) {
@@ -179,7 +182,7 @@ static enum pw_result write_all(struct pcap_writer *w, struct iovec *iov, int n)
 				continue;
 			return write_fail(w, errno);
 		}
-		w->committed += (uint64_t)r;
+		done += (uint64_t)r;
 		while (n > 0 && (size_t)r >= iov->iov_len) {
 			r -= (ssize_t)iov->iov_len;
 			iov++;
@@ -190,6 +193,7 @@ static enum pw_result write_all(struct pcap_writer *w, struct iovec *iov, int n)
 			iov->iov_len -= (size_t)r;
 		}
 	}
+	w->committed += done;
 	return PW_OK;
 }
 
@@ -234,16 +238,24 @@ enum pw_result pw_packet(struct pcap_writer *w, uint32_t ts_sec, uint32_t ts_nse
 	put32(hdr + 12, SLL2_HDR_LEN + extralen + origlen);
 	sll2_encode(hdr + PCAP_REC_HDR_LEN, m);
 
-	if (w->len + need > w->cap) {
+	w->packets++;
+	/* A large payload (TSO/GRO super-packets) goes out in one writev with
+	 * whatever is buffered, straight from the ring: copying it into the
+	 * batch buffer first costs more than the extra system call. */
+	if (caplen >= PW_DIRECT_MIN || w->len + need > w->cap) {
+		if (caplen >= PW_DIRECT_MIN || need > w->cap) {
+			struct iovec iov[4] = {{w->buf, w->len},
+					       {hdr, sizeof(hdr)},
+					       {(void *)extra, extralen},
+					       {(void *)payload, caplen}};
+			enum pw_result r = write_all(w, iov, 4);
+			w->len = 0;
+			w->first_pending_ns = 0;
+			return r;
+		}
 		enum pw_result r = pw_flush(w);
 		if (r != PW_OK)
 			return r;
-	}
-	w->packets++;
-	if (need > w->cap) {
-		struct iovec iov[3] = {
-			{hdr, sizeof(hdr)}, {(void *)extra, extralen}, {(void *)payload, caplen}};
-		return write_all(w, iov, 3);
 	}
 	if (w->len == 0 || w->first_pending_ns == 0)
 		w->first_pending_ns = now_ns ? now_ns : 1;

@@ -10,6 +10,7 @@
 #define PCAP_MAGIC_NSEC 0xa1b23c4du
 #define PCAP_FILE_HDR_LEN 24
 #define PCAP_REC_HDR_LEN 16
+#define PW_DIRECT_MIN 8192 /* payloads this large skip the batch buffer */
 
 enum pw_result {
 	PW_OK = 0,

@@ -25,7 +25,7 @@ void test_args(void)
 		CHECK_EQ_INT(a.engine, TL_ENGINE_AFPACKET);
 		CHECK_EQ_INT(a.snaplen, 262144);
 		CHECK_EQ_INT(a.block_size, 1 << 20);
-		CHECK_EQ_INT(a.block_count, 64);
+		CHECK_EQ_INT(a.block_count, 32);
 		CHECK_EQ_INT(a.flush_ms, 100);
 	}
 	{

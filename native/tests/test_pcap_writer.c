@@ -110,6 +110,24 @@ static void snaplen_and_extra(void)
 	CHECK_EQ_INT(sec, 3);
 	CHECK_MEM(buf + 24 + 36 + 10 + 36, big, sizeof(big));
 	unlink(path);
+
+	/* A payload over PW_DIRECT_MIN but within the buffer keeps its place too. */
+	tmpname(path, "direct");
+	CHECK_EQ_INT(pw_init(&w, 65536, 262144), 0);
+	CHECK_EQ_INT(pw_open_path(&w, path, (char[128]){0}, 128), 0);
+	pw_begin(&w);
+	CHECK_EQ_INT(pw_packet(&w, 1, 0, &meta, NULL, 0, big, 10, 10, 1), PW_OK);
+	CHECK_EQ_INT(pw_packet(&w, 2, 0, &meta, NULL, 0, big + 1, PW_DIRECT_MIN, PW_DIRECT_MIN, 1), PW_OK);
+	CHECK_EQ_INT(w.len, 0);
+	CHECK_EQ_INT(pw_packet(&w, 3, 0, &meta, NULL, 0, big, 10, 10, 1), PW_OK);
+	CHECK_EQ_INT(pw_close(&w), PW_OK);
+	pw_free(&w);
+	n = slurp(path, buf, sizeof(buf));
+	CHECK_EQ_INT(n, 24 + 3 * 36 + 20 + PW_DIRECT_MIN);
+	CHECK_MEM(buf + 24 + 36 + 10 + 36, big + 1, PW_DIRECT_MIN);
+	memcpy(&sec, buf + 24 + 36 + 10 + 36 + PW_DIRECT_MIN, 4);
+	CHECK_EQ_INT(sec, 3);
+	unlink(path);
 }
 
 static void closed_reader_and_abort(void)
