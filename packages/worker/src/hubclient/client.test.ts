@@ -35,9 +35,9 @@ class TestHub {
         }
         if (msg.batch) {
           this.droppedReported += Number(msg.batch.droppedBefore);
-          for (const e of msg.batch.entries) {
-            this.received.push(e.id);
-            this.ids.add(e.id);
+          for (const e of msg.batch.entries ?? []) {
+            this.received.push(e.id ?? "");
+            this.ids.add(e.id ?? "");
           }
           this.lastSeq = Math.max(this.lastSeq, Number(msg.batch.seq));
           if (this.ackEachBatch) ws.send(HubMessage.encode({ helloAck: { lastSeq: this.lastSeq } }).finish());
@@ -153,7 +153,7 @@ describe("HubClient", () => {
     const chunks: { size: number; last: boolean }[] = [];
     ws.on("message", (d: Buffer) => {
       const m = WorkerMessage.decode(d);
-      if (m.pcap) chunks.push({ size: m.pcap.data.length, last: m.pcap.last });
+      if (m.pcap) chunks.push({ size: m.pcap.data?.length ?? 0, last: !!m.pcap.last });
     });
     ws.send(HubMessage.encode({ pcapRequest: { requestId: "r1" } }).finish());
     await until(() => chunks.some((x) => x.last));

@@ -1,0 +1,5 @@
+export { IpIndex, podInfo, workloadOf } from "./ipIndex.js";
+export type { PodInfo } from "./ipIndex.js";
+export { podMatcher, tappedIps, captureFilter, TapTargetError } from "./tapTarget.js";
+export { PodWatcher, loadKubeConfig } from "./watcher.js";
+export type { PodWatcherOptions } from "./watcher.js";
