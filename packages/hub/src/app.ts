@@ -10,7 +10,7 @@ import { apiPlugin, ingestPlugin, pcapPlugin, statePlugin, storePlugin, uiPlugin
 import type { RedactOptions } from "./redact/index.js";
 import type { LiveOptions } from "./stream/index.js";
 import type { PcapSource } from "./pcap/index.js";
-import { emptyOnlyCompiler } from "./query/index.js";
+import { compileFilter } from "./filter/index.js";
 import type { FilterCompiler } from "./query/index.js";
 
 export const HUB_VERSION: string = (JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string }).version;
@@ -42,7 +42,7 @@ const MAX_WS_MESSAGE = 64 << 20;
 export async function createHub(options: HubOptions): Promise<FastifyInstance> {
   const app = Fastify({ logger: options.logger ?? false, bodyLimit: 1 << 20 });
   app.decorate("hubInfo", {
-    version: HUB_VERSION, startedAt: Date.now(), compileFilter: options.compileFilter ?? emptyOnlyCompiler, pcapSource: options.pcapSource,
+    version: HUB_VERSION, startedAt: Date.now(), compileFilter: options.compileFilter ?? compileFilter, pcapSource: options.pcapSource,
   });
   app.setErrorHandler((err, req, reply) => {
     if (err instanceof FilterSyntaxError) return reply.code(400).send({ error: err.message, position: err.position, end: err.end });

@@ -6,3 +6,4 @@ export { EntryStore } from "./store/index.js";
 export { mergeCaptures, PcapFormatError } from "./pcap/index.js";
 export type { PcapSource, PcapQuery } from "./pcap/index.js";
 export type { CompiledFilter, FilterCompiler } from "./query/index.js";
+export { parseSize } from "./size.js";

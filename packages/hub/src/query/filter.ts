@@ -12,11 +12,4 @@ export type FilterCompiler = (text: string) => CompiledFilter;
 
 export const MATCH_ALL: CompiledFilter = { predicate: () => true, sql: { where: "1", params: [], exact: true } };
 
-/** Used until src/filter/index.ts lands: only the empty filter compiles. */
-export const emptyOnlyCompiler: FilterCompiler = (text) => {
-  const at = text.search(/\S/);
-  if (at < 0) return MATCH_ALL;
-  throw new FilterSyntaxError("filters are not available in this build", at);
-};
-
 export { FilterSyntaxError };

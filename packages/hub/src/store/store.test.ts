@@ -1,0 +1,44 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { Entry, Protocol } from "@tapline/protocol";
+import { columnValues } from "../filter/columns.js";
+import { EntryStore } from "./index.js";
+
+const dirs: string[] = [];
+afterEach(() => { for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true }); });
+
+function row(i: number) {
+  const e = { id: `w-${i}`, timestampNs: 1e18 + i * 1e6, protocol: Protocol.HTTP, httpRequest: { method: "GET", path: `/x/${i}`, body: { data: Buffer.alloc(900, i % 256) } } };
+  return { id: e.id, workerId: "w", columns: columnValues(e), data: Entry.encode(e).finish() };
+}
+
+describe("entry store", () => {
+  it("a file DB filled past its limit stays within it and keeps the newest", () => {
+    const dir = mkdtempSync(join(tmpdir(), "tapline-store-"));
+    dirs.push(dir);
+    const limit = 4 << 20;
+    const store = new EntryStore({ path: join(dir, "e.db"), limitBytes: limit });
+    const total = 20_000; // ~20 MB of entries into a 4 MiB store
+    for (let i = 0; i < total; i += 200) store.insertBatch(Array.from({ length: 200 }, (_, k) => row(i + k)));
+    const s = store.stats();
+    expect(s.evicted).toBeGreaterThan(total / 2);
+    expect(s.fileBytes).toBeLessThanOrEqual(limit);
+    expect(s.entries + s.evicted).toBe(total);
+    expect(store.get(`w-${total - 1}`)).toBeDefined();
+    expect(store.get("w-0")).toBeUndefined();
+    const newest = store.page({ where: "1", params: [] }, 0, 3).map((r) => Entry.decode(r.data).id);
+    expect(newest).toEqual([`w-${total - 1}`, `w-${total - 2}`, `w-${total - 3}`]);
+    store.close();
+  });
+
+  it("de-duplicates on id and rejects bad options", () => {
+    const store = new EntryStore({ path: ":memory:", limitBytes: 8 << 20 });
+    expect(store.insertBatch([row(1), row(2)])).toEqual([true, true]);
+    expect(store.insertBatch([row(2), row(3)])).toEqual([false, true]);
+    expect(store.stats().entries).toBe(3);
+    store.close();
+    expect(() => new EntryStore({ path: ":memory:", limitBytes: 10 })).toThrow(/at least 1 MiB/);
+  });
+});
