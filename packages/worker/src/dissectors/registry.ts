@@ -1,9 +1,11 @@
 // Every dissector the worker knows, in one list. Nothing registers itself on import: a
 // dissector exists for the worker when it has a line here.
+import { httpDissector } from "./http/index.js";
 import { kafkaDissector } from "./kafka/index.js";
+import { redisDissector } from "./redis/index.js";
 import type { Dissector, DissectorName } from "./types.js";
 
-export const dissectors: readonly Dissector[] = [kafkaDissector];
+export const dissectors: readonly Dissector[] = [httpDissector, redisDissector, kafkaDissector];
 
 /** The dissectors named in `names` (all when omitted); throws on a name that is not registered. */
 export function selectDissectors(names?: readonly string[]): Dissector[] {

@@ -4,9 +4,11 @@ import zlib from "node:zlib";
 import { EntryStatus } from "@tapline/protocol";
 import type { Exchange } from "../types.js";
 import { defaultLimits, Direction } from "../types.js";
+import { dissectors } from "../registry.js";
+import { readFrames, runPipeline } from "../../flows/__fixtures__/testkit.js";
 import { drive, findAll, readFlows, rechunk, streamBytes, tsharkJson } from "../testing/pcap-streams.js";
 import type { Chunk, Flow } from "../testing/pcap-streams.js";
-import { http } from "./index.js";
+import { httpDissector as http } from "./index.js";
 
 const fixture = (name: string) => new URL(`./__fixtures__/${name}.pcap`, import.meta.url).pathname;
 const FIXTURES = ["http", "http-pipe", "http10", "http-ws"];
@@ -259,4 +261,14 @@ describe("HTTP/1.x detect", () => {
     ["*3\r\n$3\r\nSET\r\n", "no"],
     ["\x16\x03\x01\x02\x00", "no"],
   ])("%j", (input, expected) => expect(d(input)).toEqual(expected));
+});
+
+describe("HTTP/1.x through the worker's pipeline (pcap reader, TCP reassembly, detection by content)", () => {
+  test.each(FIXTURES)("%s: same exchanges as the direct replay, on a non-default port", (name) => {
+    const { entries } = runPipeline(readFrames(fixture(name)), [...dissectors]);
+    const direct = all(name);
+    const key = (e: Pick<Exchange, "httpRequest" | "httpResponse">) => `${e.httpRequest?.method} ${e.httpRequest?.path} ${e.httpResponse?.status}`;
+    expect(entries.map(key)).toEqual(direct.map(key));
+    expect(entries.every((e) => e.protocol === http.protocol)).toBe(true);
+  });
 });

@@ -4,7 +4,7 @@ import type { Detection, Dissector } from "../types.js";
 import { HttpSession } from "./session.js";
 import { looksLikeRequest, looksLikeResponse } from "./wire.js";
 
-export const http: Dissector = {
+export const httpDissector: Dissector = {
   name: "http",
   protocol: Protocol.HTTP,
   transport: "tcp",

@@ -43,7 +43,7 @@ function looksLikeReply(data: Buffer): "yes" | "no" | "more" {
   }
 }
 
-export const redis: Dissector = {
+export const redisDissector: Dissector = {
   name: "redis",
   protocol: Protocol.REDIS,
   transport: "tcp",

@@ -3,9 +3,11 @@ import fc from "fast-check";
 import { EntryStatus, RedisKind } from "@tapline/protocol";
 import type { Exchange } from "../types.js";
 import { defaultLimits, Direction } from "../types.js";
+import { dissectors } from "../registry.js";
+import { readFrames, runPipeline } from "../../flows/__fixtures__/testkit.js";
 import { drive, findAll, readFlows, rechunk, tsharkJson } from "../testing/pcap-streams.js";
 import type { Chunk } from "../testing/pcap-streams.js";
-import { redis } from "./index.js";
+import { redisDissector as redis } from "./index.js";
 
 const FIXTURE = new URL("./__fixtures__/redis.pcap", import.meta.url).pathname;
 const flows = readFlows(FIXTURE);
@@ -205,5 +207,14 @@ describe("Redis detect", () => {
     expect(d("+OK POP3 server ready\r\n", Direction.ServerToClient)).toBe("no");
     expect(d("GET / HTTP/1.1\r\n")).toBe("no");
     expect(d("*3\r\n:1\r\n")).toBe("no");
+  });
+});
+
+describe("Redis through the worker's pipeline (pcap reader, TCP reassembly, detection by content)", () => {
+  test("same exchanges as the direct replay, on a non-default port", () => {
+    const { entries } = runPipeline(readFrames(FIXTURE), [...dissectors]);
+    const key = (e: Pick<Exchange, "redisRequest" | "redisResponse">) => `${e.redisRequest?.command} ${e.redisResponse?.value?.kind}`;
+    expect(entries.map(key).sort()).toEqual(all.map(key).sort());
+    expect(entries.every((e) => e.protocol === redis.protocol)).toBe(true);
   });
 });
