@@ -2,6 +2,7 @@
 // into a typed params object and calls a domain module.
 import { Command, CommanderError } from "commander";
 import { registerVersion } from "./commands/version.js";
+import { registerDissect } from "./commands/dissect.js";
 import { cliVersion } from "./version.js";
 
 export function buildProgram(): Command {
@@ -10,6 +11,7 @@ export function buildProgram(): Command {
     .version(cliVersion(), "-v, --version", "print the CLI version")
     .showHelpAfterError("(run with --help for usage)")
     .exitOverride();
+  registerDissect(program);
   registerVersion(program);
   return program;
 }

@@ -5,8 +5,8 @@ export type { PacketInfo } from "./decode/index.js";
 export { HalfStream, ByteBudget, seqDiff, transportOutcome } from "./tcp/index.js";
 export { Pipeline, defaultFlowLimits } from "./flows/index.js";
 export type { PipelineOptions, PipelineStats, FlowLimits, DissectorStats } from "./flows/index.js";
-export { dissectFile, DissectInputError } from "./dissect/index.js";
-export type { DissectOptions, DissectResult } from "./dissect/index.js";
+export { dissectFile, DissectInputError, EntryWriter, formatEntry, tableHeader } from "./dissect/index.js";
+export type { DissectOptions, DissectResult, DissectFormat } from "./dissect/index.js";
 export { dissectors, selectDissectors } from "./dissectors/registry.js";
 export { Direction, defaultLimits } from "./dissectors/types.js";
 export type {
@@ -20,3 +20,9 @@ export type {
   DissectLimits,
   Exchange,
 } from "./dissectors/types.js";
+export { HubClient } from "./hubclient/index.js";
+export type { HubClientOptions, HubClientStats } from "./hubclient/index.js";
+export { PcapRing } from "./pcapring/index.js";
+export type { FlowSelector, PcapRingOptions, PcapRingStats } from "./pcapring/index.js";
+export { IpIndex, PodWatcher, loadKubeConfig, tappedIps, captureFilter, podMatcher, TapTargetError } from "./k8s/index.js";
+export type { PodInfo, PodWatcherOptions } from "./k8s/index.js";

@@ -5,11 +5,18 @@ import type { Readable } from "node:stream";
 import { PcapReader, type PacketHandler, type ReaderStats } from "./reader.js";
 
 /** Reads a whole stream; rejects with CaptureFormatError when it is not a capture, or with the stream's error. */
-export async function readCaptureStream(stream: Readable, onPacket: PacketHandler): Promise<ReaderStats> {
+export async function readCaptureStream(
+  stream: Readable,
+  onPacket: PacketHandler,
+  /** Awaited after each chunk when it returns a promise (lets a slow consumer apply backpressure). */
+  afterChunk?: () => Promise<void> | void,
+): Promise<ReaderStats> {
   const reader = new PcapReader(onPacket);
   try {
     for await (const chunk of stream) {
       reader.push(chunk as Buffer);
+      const wait = afterChunk?.();
+      if (wait) await wait;
       // A corrupt record ends reading; stop pulling (and let the source close) instead of draining it.
       if (reader.done) break;
     }

@@ -14,6 +14,8 @@ export interface DissectOptions {
   limits?: Partial<DissectLimits>;
   flowLimits?: Partial<FlowLimits>;
   onEntry(entry: EntryInit): void;
+  /** Awaited between input chunks when it returns a promise (output backpressure). */
+  afterChunk?: () => Promise<void> | void;
 }
 
 export interface DissectResult {
@@ -41,11 +43,11 @@ export async function dissectFile(path: string, opts: DissectOptions): Promise<D
   });
   let reader: ReaderStats;
   try {
-    reader = await readCaptureStream(openCaptureSource(path), (lt, ts, data) => pipeline.pushPacket(lt, ts, data));
+    reader = await readCaptureStream(openCaptureSource(path), (lt, ts, data) => pipeline.pushPacket(lt, ts, data), opts.afterChunk);
   } catch (err) {
     if (err instanceof CaptureFormatError) throw new DissectInputError(`${path}: ${err.message}`);
     const code = (err as NodeJS.ErrnoException).code;
-    if (code) throw new DissectInputError(`${path}: cannot read (${code}: ${(err as Error).message})`);
+    if (code) throw new DissectInputError(`${path}: cannot read (${(err as Error).message})`);
     throw err;
   }
   pipeline.finish();

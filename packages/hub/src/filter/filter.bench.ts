@@ -1,0 +1,189 @@
+// Filter benchmark: compile time, predicate throughput and SQL latency over 1M rows in a
+// file database with the indexed columns of columns.ts.
+//   pnpm -C packages/hub exec vitest run -c src/filter/vitest.bench.config.ts
+// The database is built once in the OS temp dir (about a minute) and removed afterwards
+// unless TAPLINE_FILTER_BENCH_KEEP=1. TAPLINE_FILTER_BENCH_ROWS overrides the row count.
+import { existsSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import Database from "better-sqlite3";
+import { EntryStatus, Protocol } from "@tapline/protocol";
+import type { EntryInit } from "@tapline/protocol";
+import { afterAll, expect, it } from "vitest";
+import { COLUMNS, columnValues } from "./columns.js";
+import { compileFilter } from "./index.js";
+
+const ROWS = Number(process.env.TAPLINE_FILTER_BENCH_ROWS ?? 1_000_000);
+const DB_VERSION = 1; // bump when makeEntry or COLUMNS change
+const dbPath = join(tmpdir(), `tapline-filter-bench-v${DB_VERSION}-${COLUMNS.length}-${ROWS}.db`);
+
+// mulberry32: a small deterministic PRNG so every run builds the same data.
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const namespaces = ["shop", "payments", "auth", "search", "ops", "ml", "web", "data", "infra", "mail"];
+const services = Array.from({ length: 30 }, (_, i) => `svc${i}`);
+const methods = ["GET", "GET", "GET", "POST", "PUT", "DELETE"];
+const paths = ["/api/orders", "/api/orders/42", "/api/cart", "/healthz", "/api/users?id=7", "/static/app.js"];
+const statuses = [200, 200, 200, 200, 201, 204, 304, 404, 500, 503];
+const redisCommands = ["GET", "GET", "SET", "HGET", "EXPIRE", "DEL"];
+const topics = ["orders", "payments", "clicks", "audit"];
+
+function makeEntry(i: number, r: () => number): EntryInit {
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
+  const sNs = pick(namespaces);
+  const dNs = pick(namespaces);
+  const dSvc = pick(services);
+  const base: EntryInit = {
+    id: `w${i % 4}-${i}`,
+    timestampNs: (1_763_900_000_000 + i) * 1e6,
+    src: { ip: `10.0.${i % 200}.${i % 250}`, port: 30000 + (i % 30000), pod: `${pick(services)}-${i % 50}`, namespace: sNs },
+    dst: { ip: `10.1.0.${i % 250}`, port: 8080, pod: `${dSvc}-${i % 7}`, namespace: dNs, service: dSvc },
+    status: r() < 0.97 ? EntryStatus.COMPLETE : EntryStatus.NO_RESPONSE,
+    elapsedMs: Math.round(r() * r() * 5000) / 10,
+    requestSize: 200 + (i % 800),
+    responseSize: 500 + (i % 5000),
+    node: `node-${i % 5}`,
+  };
+  const p = r();
+  if (p < 0.55) {
+    return {
+      ...base,
+      protocol: p < 0.45 ? Protocol.HTTP : Protocol.HTTP2,
+      httpRequest: { method: pick(methods), path: pick(paths), headers: [{ name: "content-type", value: r() < 0.5 ? "application/json" : "text/html" }] },
+      httpResponse: { status: pick(statuses) },
+    };
+  }
+  if (p < 0.65) {
+    return {
+      ...base,
+      protocol: Protocol.GRPC,
+      httpRequest: { method: "POST", path: "/shop.Cart/AddItem" },
+      httpResponse: { status: 200 },
+      grpc: { service: "shop.Cart", method: "AddItem", status: r() < 0.95 ? 0 : 14 },
+    };
+  }
+  if (p < 0.85) {
+    return { ...base, protocol: Protocol.REDIS, redisRequest: { command: pick(redisCommands), key: `session:${i % 1000}` }, redisResponse: { value: { kind: 1, text: "OK" } } };
+  }
+  if (p < 0.95) {
+    return { ...base, protocol: Protocol.KAFKA, kafkaRequest: { apiKey: 0, apiVersion: 9, apiName: "Produce", topics: [{ name: pick(topics) }] }, kafkaResponse: {} };
+  }
+  return { ...base, protocol: Protocol.DNS, dnsRequest: { questions: [{ name: `${dSvc}.${dNs}.svc.cluster.local`, type: "A" }] }, dnsResponse: { rcode: r() < 0.9 ? "NOERROR" : "NXDOMAIN" } };
+}
+
+function buildDb(): void {
+  const t0 = performance.now();
+  const db = new Database(dbPath);
+  db.pragma("journal_mode = WAL");
+  db.pragma("synchronous = OFF");
+  db.exec(`CREATE TABLE entries (seq INTEGER PRIMARY KEY, ${COLUMNS.map((c) => `${c.name} ${c.sqlType} NOT NULL`).join(", ")})`);
+  const insert = db.prepare(`INSERT INTO entries VALUES (?, ${COLUMNS.map(() => "?").join(", ")})`);
+  const r = rng(1);
+  const batch = db.transaction((from: number, to: number) => {
+    for (let i = from; i < to; i++) insert.run(i, ...columnValues(makeEntry(i, r)));
+  });
+  for (let i = 0; i < ROWS; i += 50_000) batch(i, Math.min(ROWS, i + 50_000));
+  for (const c of COLUMNS) if (c.indexed) db.exec(`CREATE INDEX entries_${c.name} ON entries (${c.name})`);
+  db.exec("ANALYZE");
+  db.close();
+  console.log(`built ${ROWS} rows in ${dbPath} in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+}
+
+if (!existsSync(dbPath)) buildDb();
+const db = new Database(dbPath, { readonly: true });
+afterAll(() => {
+  db.close();
+  if (process.env.TAPLINE_FILTER_BENCH_KEEP !== "1") for (const suffix of ["", "-wal", "-shm"]) rmSync(dbPath + suffix, { force: true });
+});
+
+const sample: EntryInit[] = [];
+const r = rng(2);
+for (let i = 0; i < 10_000; i++) sample.push(makeEntry(i, r));
+
+const filters = [
+  'dst.namespace == "shop" and elapsedMs > 100',
+  "http and response.status >= 500",
+  'src.pod == "svc3-7"',
+  'summary.target == "/api/cart" and protocol == "http"',
+  'redis and request.command == "GET"',
+  'request.headers["content-type"] contains "json" and not request.path startsWith "/static"',
+  'request.path matches /^\\/api\\/orders\\/[0-9]+$/ or (kafka and request.topic == "orders")',
+];
+
+interface Timing {
+  p50: number;
+  p99: number;
+  runs: number;
+}
+
+/** Runs fn until both `minRuns` and `minMs` are reached (after a short warm-up); times in ms. */
+function measure(fn: () => void, minRuns: number, minMs: number): Timing {
+  for (let i = 0; i < Math.min(3, minRuns); i++) fn();
+  const times: number[] = [];
+  const start = performance.now();
+  while (times.length < minRuns || performance.now() - start < minMs) {
+    const t = performance.now();
+    fn();
+    times.push(performance.now() - t);
+    if (times.length >= 100_000) break;
+  }
+  times.sort((a, b) => a - b);
+  const at = (q: number) => times[Math.min(times.length - 1, Math.floor(q * times.length))]!;
+  return { p50: at(0.5), p99: at(0.99), runs: times.length };
+}
+
+const fmt = (ms: number) => (ms < 0.1 ? `${(ms * 1000).toFixed(1)} µs` : `${ms.toFixed(2)} ms`);
+const lines: string[] = [];
+afterAll(() => console.log(`\nfilter benchmark, ${ROWS} rows (${dbPath})\n${lines.join("\n")}`));
+
+it("compile time", () => {
+  lines.push("compile (parse + predicate + SQL):");
+  for (const f of filters) {
+    const t = measure(() => void compileFilter(f), 2000, 300);
+    lines.push(`  p50 ${fmt(t.p50)}  p99 ${fmt(t.p99)}  ${f}`);
+  }
+});
+
+it("predicate throughput", () => {
+  lines.push("predicate over EntryInit objects:");
+  for (const f of filters) {
+    const { predicate } = compileFilter(f);
+    let matched = 0;
+    const t = measure(() => {
+      for (let i = 0; i < sample.length; i++) if (predicate(sample[i]!)) matched++;
+    }, 20, 500);
+    expect(matched).toBeGreaterThan(0);
+    lines.push(`  ${(sample.length / (t.p50 / 1000) / 1e6).toFixed(1)} M entries/s  ${f}`);
+  }
+});
+
+it("SQL latency: newest 100 matches (ORDER BY ts DESC LIMIT 100)", () => {
+  lines.push(`SQL, newest 100 matches over ${ROWS} rows:`);
+  for (const f of filters) {
+    const { sql } = compileFilter(f);
+    const stmt = db.prepare(`SELECT seq FROM entries WHERE ${sql.where} ORDER BY ts DESC LIMIT 100`).pluck();
+    let rows = 0;
+    const t = measure(() => void (rows = stmt.all(...sql.params).length), 20, 1000);
+    lines.push(`  p50 ${fmt(t.p50)}  p99 ${fmt(t.p99)}  rows ${rows}${sql.exact ? "" : " (superset, predicate follows)"}  ${f}`);
+  }
+});
+
+it("SQL latency: count(*) of every match", () => {
+  lines.push(`SQL, count(*) over ${ROWS} rows:`);
+  for (const f of filters.slice(0, 4)) {
+    const { sql } = compileFilter(f);
+    const stmt = db.prepare(`SELECT count(*) FROM entries WHERE ${sql.where}`).pluck();
+    let count = 0;
+    const t = measure(() => void (count = stmt.get(...sql.params) as number), 5, 1000);
+    lines.push(`  p50 ${fmt(t.p50)}  p99 ${fmt(t.p99)}  count ${count}  ${f}`);
+  }
+});
