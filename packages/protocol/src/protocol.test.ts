@@ -138,3 +138,16 @@ describe("protocol schema", () => {
     for (const t of messageTypes) expect(generated, `regenerate with pnpm -C packages/protocol gen (missing ${t.name})`).toContain(`class ${t.name} `);
   });
 });
+
+describe("64-bit fields", () => {
+  it("decode as JS numbers, not Long objects", () => {
+    const ts = 1_763_000_000_123_456_768;
+    const bytes = Entry.encode({ id: "a", timestampNs: ts, requestSize: 5_000_000_000, responseSize: 7 }).finish();
+    const e = Entry.decode(bytes);
+    expect(typeof e.timestampNs).toBe("number");
+    expect(typeof e.requestSize).toBe("number");
+    expect(e.requestSize + e.responseSize).toBe(5_000_000_007);
+    expect(Math.abs(e.timestampNs - ts)).toBeLessThan(512);
+    expect(typeof Entry.fromObject({ timestampNs: "1763000000123456768" }).timestampNs).toBe("number");
+  });
+});
