@@ -51,7 +51,7 @@ describe("Helm chart", () => {
       tweak(values);
       const cli = buildManifests({ namespace: "tapline-x", token: "s3cret-token", values });
       const helmValues = { ...chartValues(), ...structuredClone(values), createNamespace: true };
-      helmValues.hub = { ...helmValues.hub, token: "s3cret-token" };
+      Object.assign(helmValues.hub, { token: "s3cret-token" });
       const rendered = renderChart(helmValues, "tapline-x");
       expect(rendered).toEqual(JSON.parse(JSON.stringify(cli)));
     });

@@ -211,8 +211,8 @@ export class KubeClient {
   }
 
   /**
-   * Lists, then watches from the list's resourceVersion: the handler sees every object
-   * once as ADDED and then each change. Watches, not polling (SPEC §2, audit log load).
+   * Watches without a resourceVersion: the server first sends every existing object as
+   * ADDED, then each change. Watches, not polling (SPEC §2, audit log load).
    */
   async watch<T extends KubernetesObject>(
     apiVersion: string,
