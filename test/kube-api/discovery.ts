@@ -1,0 +1,151 @@
+// The resource catalogue of the test API server and the discovery documents built from it
+// (the legacy /api, /apis and /apis/<group>/<version> shapes that client-go and kubectl read;
+// aggregated discovery is not offered, so clients fall back to these, as they do against
+// servers older than 1.26).
+
+export interface ResourceDef {
+  group: string; // "" for the core group
+  version: string;
+  resource: string; // plural, as in URLs
+  singular: string;
+  kind: string;
+  namespaced: boolean;
+  verbs: string[];
+  shortNames?: string[];
+  /** Subresources served besides the object itself ("status", "log", "portforward", "scale"). */
+  subresources: string[];
+}
+
+const CRUD = ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"];
+
+function def(
+  group: string,
+  version: string,
+  resource: string,
+  kind: string,
+  namespaced: boolean,
+  extra: { shortNames?: string[]; subresources?: string[]; verbs?: string[] } = {},
+): ResourceDef {
+  return {
+    group,
+    version,
+    resource,
+    singular: kind.toLowerCase(),
+    kind,
+    namespaced,
+    verbs: extra.verbs ?? CRUD,
+    shortNames: extra.shortNames,
+    subresources: extra.subresources ?? [],
+  };
+}
+
+export const RESOURCES: readonly ResourceDef[] = [
+  def("", "v1", "namespaces", "Namespace", false, { shortNames: ["ns"], subresources: ["status"], verbs: CRUD.filter((v) => v !== "deletecollection") }),
+  def("", "v1", "pods", "Pod", true, { shortNames: ["po"], subresources: ["status", "log", "portforward"] }),
+  def("", "v1", "services", "Service", true, { shortNames: ["svc"], subresources: ["status"], verbs: CRUD }),
+  def("", "v1", "endpoints", "Endpoints", true, { shortNames: ["ep"] }),
+  def("", "v1", "nodes", "Node", false, { shortNames: ["no"], subresources: ["status"] }),
+  def("", "v1", "events", "Event", true, { shortNames: ["ev"] }),
+  def("", "v1", "configmaps", "ConfigMap", true, { shortNames: ["cm"] }),
+  def("", "v1", "secrets", "Secret", true),
+  def("", "v1", "serviceaccounts", "ServiceAccount", true, { shortNames: ["sa"] }),
+  def("apps", "v1", "deployments", "Deployment", true, { shortNames: ["deploy"], subresources: ["status", "scale"] }),
+  def("apps", "v1", "daemonsets", "DaemonSet", true, { shortNames: ["ds"], subresources: ["status"] }),
+  def("apps", "v1", "replicasets", "ReplicaSet", true, { shortNames: ["rs"], subresources: ["status", "scale"] }),
+  def("rbac.authorization.k8s.io", "v1", "clusterroles", "ClusterRole", false),
+  def("rbac.authorization.k8s.io", "v1", "clusterrolebindings", "ClusterRoleBinding", false),
+  def("rbac.authorization.k8s.io", "v1", "roles", "Role", true),
+  def("rbac.authorization.k8s.io", "v1", "rolebindings", "RoleBinding", true),
+  def("scheduling.k8s.io", "v1", "priorityclasses", "PriorityClass", false, { shortNames: ["pc"] }),
+  def("authorization.k8s.io", "v1", "selfsubjectaccessreviews", "SelfSubjectAccessReview", false, { verbs: ["create"] }),
+];
+
+export function groupVersion(d: { group: string; version: string }): string {
+  return d.group === "" ? d.version : `${d.group}/${d.version}`;
+}
+
+export function findResource(group: string, version: string, resource: string): ResourceDef | undefined {
+  return RESOURCES.find((r) => r.group === group && r.version === version && r.resource === resource);
+}
+
+export function findKind(apiVersion: string, kind: string): ResourceDef | undefined {
+  return RESOURCES.find((r) => groupVersion(r) === apiVersion && r.kind === kind);
+}
+
+/** Group names in the order discovery lists them (core first). */
+function groups(): string[] {
+  return [...new Set(RESOURCES.map((r) => r.group).filter((g) => g !== ""))];
+}
+
+export const SERVER_VERSION = {
+  major: "1",
+  minor: "32",
+  gitVersion: "v1.32.0-tapline-test",
+  gitCommit: "0000000000000000000000000000000000000000",
+  gitTreeState: "clean",
+  buildDate: "2026-01-01T00:00:00Z",
+  goVersion: "go1.23.0",
+  compiler: "gc",
+  platform: "linux/amd64",
+};
+
+export function apiVersions(serverAddress: string): unknown {
+  return {
+    kind: "APIVersions",
+    versions: ["v1"],
+    serverAddressByClientCIDRs: [{ clientCIDR: "0.0.0.0/0", serverAddress }],
+  };
+}
+
+export function apiGroupList(): unknown {
+  return {
+    kind: "APIGroupList",
+    apiVersion: "v1",
+    groups: groups().map((name) => apiGroup(name)),
+  };
+}
+
+export function apiGroup(name: string): unknown {
+  const versions = [...new Set(RESOURCES.filter((r) => r.group === name).map((r) => r.version))].map((version) => ({
+    groupVersion: `${name}/${version}`,
+    version,
+  }));
+  if (versions.length === 0) return undefined;
+  return { kind: "APIGroup", apiVersion: "v1", name, versions, preferredVersion: versions[0] };
+}
+
+export function apiResourceList(group: string, version: string): unknown {
+  const defs = RESOURCES.filter((r) => r.group === group && r.version === version);
+  if (defs.length === 0) return undefined;
+  const resources: unknown[] = [];
+  for (const d of defs) {
+    resources.push({
+      name: d.resource,
+      singularName: d.singular,
+      namespaced: d.namespaced,
+      kind: d.kind,
+      verbs: d.verbs,
+      ...(d.shortNames ? { shortNames: d.shortNames } : {}),
+      ...(d.resource === "pods" || d.resource === "services" || d.resource === "deployments" || d.resource === "daemonsets"
+        ? { categories: ["all"] }
+        : {}),
+    });
+    for (const sub of d.subresources) {
+      const subVerbs: Record<string, string[]> = {
+        status: ["get", "patch", "update"],
+        scale: ["get", "patch", "update"],
+        log: ["get"],
+        portforward: ["create", "get"],
+      };
+      resources.push({
+        name: `${d.resource}/${sub}`,
+        singularName: "",
+        namespaced: d.namespaced,
+        kind: sub === "scale" ? "Scale" : sub === "log" || sub === "portforward" ? (sub === "log" ? "Pod" : "PodPortForwardOptions") : d.kind,
+        ...(sub === "scale" ? { group: "autoscaling", version: "v1" } : {}),
+        verbs: subVerbs[sub] ?? ["get"],
+      });
+    }
+  }
+  return { kind: "APIResourceList", apiVersion: "v1", groupVersion: groupVersion({ group, version }), resources };
+}
