@@ -23,7 +23,9 @@ export class BodyCollector {
     this.size += end - start;
     if (this.kept >= this.cap) return;
     const n = Math.min(this.cap - this.kept, end - start);
-    this.parts.push(Buffer.from(data.subarray(start, start + n)));
+    const part = Buffer.allocUnsafe(n);
+    data.copy(part, 0, start, start + n);
+    this.parts.push(part);
     this.kept += n;
   }
 

@@ -272,3 +272,14 @@ describe("HTTP/1.x through the worker's pipeline (pcap reader, TCP reassembly, d
     expect(entries.every((e) => e.protocol === http.protocol)).toBe(true);
   });
 });
+
+describe("HTTP/1.x lenient field parsing", () => {
+  test("a field line without a colon is noted, and the message still frames by its Content-Length", () => {
+    const r = drive(http, [
+      { direction: Direction.ClientToServer, data: Buffer.from("POST /f HTTP/1.1\r\nNoColonHere\r\nContent-Length: 2\r\n\r\nokGET /g HTTP/1.1\r\n\r\n"), tsNs: 1 },
+    ]);
+    expect(r.bad).toEqual([]);
+    expect(r.exchanges.map((e) => [e.httpRequest!.path, e.httpRequest!.body?.size])).toEqual([["/f", 2], ["/g", undefined]]);
+    expect(r.exchanges[0].warnings!.join()).toMatch(/without a name and colon/);
+  });
+});

@@ -175,10 +175,8 @@ class MessageReader {
     const maxItems = this.s.ctx.limits.maxItems;
     const head = this.isRequest ? parseRequestHead(text, maxItems) : parseResponseHead(text, maxItems);
     if (typeof head === "string") return this.fail(head);
-    if (head.error && (head.contentLength !== -1 || head.error.includes("Content-Length"))) {
-      // §6.3 item 5: an invalid Content-Length makes the framing unknowable
-      if (!head.transferEncoding) return this.fail(head.error);
-    }
+    // §6.3 item 5: an invalid Content-Length (without Transfer-Encoding) makes the framing unknowable
+    if (head.error?.includes("Content-Length") && !head.transferEncoding) return this.fail(head.error);
     this.head = head;
     this.trailers = undefined;
     this.size = used;

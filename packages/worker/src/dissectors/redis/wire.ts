@@ -143,6 +143,18 @@ export class RespReader {
               break;
             }
             const kind = t === 0x24 ? RedisKind.BULK_STRING : t === 0x21 ? RedisKind.BULK_ERROR : RedisKind.VERBATIM;
+            if (next + n + 2 <= end && t === 0x24) {
+              // fast path: the whole bulk string is here; decode it in place, no copy
+              if (data[next + n] !== CR || data[next + n + 1] !== LF) {
+                this.error = "bulk string not followed by CRLF";
+                break;
+              }
+              const node: RedisValueInit = { kind, size: n, text: data.toString("utf8", next, next + Math.min(n, this.textCap)) };
+              if (n > this.textCap) node.truncated = true;
+              pos = next + n + 2;
+              this.complete(node);
+              continue;
+            }
             this.bulk = { node: { kind, size: n }, remaining: n, crlf: 2, parts: [], kept: 0, verbatim: t === 0x3d };
           } else {
             // * array, % map, ~ set, > push, | attribute

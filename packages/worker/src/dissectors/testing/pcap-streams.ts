@@ -210,3 +210,53 @@ export function findAll(node: unknown, key: string, out: unknown[] = []): unknow
   }
   return out;
 }
+
+export interface BenchWorkload {
+  name: string;
+  bytes: number;
+  exchanges: number;
+  totalBytes: number;
+  totalNs: number;
+  run(d: Dissector): void;
+}
+
+/** The flows' chunks repeated `times` into one session: a parser-only workload for *.bench.ts. */
+export function benchWorkload(name: string, flows: Flow[], times: number): BenchWorkload {
+  const chunks: Chunk[] = [];
+  for (let i = 0; i < times; i++) for (const f of flows) chunks.push(...f.chunks);
+  const bytes = chunks.reduce((a, c) => a + c.data.length, 0);
+  const w: BenchWorkload = {
+    name: `${name}: ${(bytes / 1e6).toFixed(1)} MB per run`,
+    bytes,
+    exchanges: 0,
+    totalBytes: 0,
+    totalNs: 0,
+    run(d) {
+      const t0 = process.hrtime.bigint();
+      const r = drive(d, chunks, { close: "capture-end" });
+      w.totalNs += Number(process.hrtime.bigint() - t0);
+      w.totalBytes += bytes;
+      w.exchanges = r.exchanges.length;
+      if (r.bad.length) throw new Error(`bench input not clean: ${r.bad[0]}`);
+    },
+  };
+  return w;
+}
+
+export function reportThroughput(label: string, workloads: BenchWorkload[]): void {
+  for (const w of workloads) {
+    if (!w.totalNs) continue;
+    const mbps = w.totalBytes / 1e6 / (w.totalNs / 1e9);
+    const eps = (w.exchanges * (w.totalBytes / w.bytes)) / (w.totalNs / 1e9);
+    console.log(`${label} | ${w.name} | ${mbps.toFixed(0)} MB/s | ${(eps / 1e3).toFixed(0)}k exchanges/s`);
+  }
+}
+
+/** Warms up, then runs `fn` until `ms` have passed (bounded, at most 10k runs). */
+export function timeRuns(w: BenchWorkload, fn: () => void, ms: number): void {
+  for (let i = 0; i < 3; i++) fn();
+  w.totalBytes = 0;
+  w.totalNs = 0;
+  const end = Date.now() + ms;
+  for (let i = 0; i < 10_000 && Date.now() < end; i++) fn();
+}
