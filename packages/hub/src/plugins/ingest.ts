@@ -14,6 +14,10 @@ export interface IngestPluginOptions {
   path?: string;
   /** A connection that sends no hello within this time is closed. */
   helloTimeoutMs?: number;
+  /** Stored batches are acknowledged (HelloAck.last_seq) at most this long after storing… */
+  ackIntervalMs?: number;
+  /** …or at once when this many batches are waiting for an acknowledgement. */
+  ackEveryBatches?: number;
 }
 
 const POLICY_VIOLATION = 1008;
@@ -28,6 +32,8 @@ async function ingestPlugin(app: FastifyInstance, opts: IngestPluginOptions): Pr
   if (typeof opts.token !== "string" || opts.token.length < 1) throw new Error("hub: a worker token is required");
   const expected = Buffer.from(opts.token, "utf8");
   const helloTimeoutMs = opts.helloTimeoutMs ?? 10_000;
+  const ackIntervalMs = opts.ackIntervalMs ?? 200;
+  const ackEveryBatches = opts.ackEveryBatches ?? 16;
   const { pipeline, workers, store, hubMetrics: metrics } = app;
 
   app.get(opts.path ?? "/ws/worker", { websocket: true }, (socket, req) => {
@@ -40,6 +46,18 @@ async function ingestPlugin(app: FastifyInstance, opts: IngestPluginOptions): Pr
     };
     const helloTimer = setTimeout(() => { if (!worker) reject("no hello"); }, helloTimeoutMs);
     helloTimer.unref();
+    // The worker trims its resend queue only on an acknowledgement, so stored batches are acked
+    // (throttled: one ack covers every batch stored before it, as last_seq is cumulative).
+    let ackTimer: NodeJS.Timeout | undefined;
+    let unacked = 0;
+    const sendAck = () => {
+      clearTimeout(ackTimer);
+      ackTimer = undefined;
+      unacked = 0;
+      if (worker && socket.readyState === socket.OPEN) {
+        socket.send(HubMessage.encode({ helloAck: { hubVersion: app.hubInfo.version, lastSeq: worker.lastSeq } }).finish());
+      }
+    };
 
     socket.on("message", (data: Buffer, isBinary: boolean) => {
       if (!isBinary) return worker ? badMessage("text frame") : reject("text frame before hello");
@@ -70,9 +88,12 @@ async function ingestPlugin(app: FastifyInstance, opts: IngestPluginOptions): Pr
           worker.entries += batch.entries.length;
           worker.droppedBefore += batch.droppedBefore;
           pipeline.ingestEncoded(worker.id, batch.entries);
+          // seq 0 is an entry-less batch carrying only dropped_before: not part of the sequence.
           if (batch.seq > worker.lastSeq) {
             worker.lastSeq = batch.seq;
             store.setLastSeq(worker.id, batch.seq);
+            if (++unacked >= ackEveryBatches) sendAck();
+            else ackTimer ??= setTimeout(sendAck, ackIntervalMs);
           }
         } else if (field === 3) workers.setStats(worker, WorkerStats.decode(body));
         else if (field === 4) workers.onPcapChunk(worker, PcapChunk.decode(body));
@@ -83,6 +104,7 @@ async function ingestPlugin(app: FastifyInstance, opts: IngestPluginOptions): Pr
     });
     socket.on("close", () => {
       clearTimeout(helloTimer);
+      clearTimeout(ackTimer);
       if (worker) {
         workers.disconnect(worker);
         req.log.info({ worker: worker.id }, "worker disconnected");
