@@ -5,7 +5,7 @@ import Database from "better-sqlite3";
 import fc from "fast-check";
 import type { EntryInit } from "@tapline/protocol";
 import { afterAll, describe, expect, it } from "vitest";
-import { entryArb, filterArb, leafFilters } from "./arbitraries.js";
+import { entryArb, filterArb, leafFilters } from "./__fixtures__/arbitraries.js";
 import { COLUMNS, columnValues } from "./columns.js";
 import { compileFilter } from "./index.js";
 

@@ -1,6 +1,8 @@
 import { EntryStatus, Protocol, RedisKind } from "@tapline/protocol";
 import type { EntryInit } from "@tapline/protocol";
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { filterArb } from "./__fixtures__/arbitraries.js";
 import { EXAMPLES, FIELDS, FilterSyntaxError, compileFilter, parseFilter } from "./index.js";
 import type { FilterAst } from "./index.js";
 
@@ -240,6 +242,25 @@ describe("errors carry the position", () => {
     expect(err.message).toBe(message);
     expect(err.position).toBe(Number(/ at (\d+)/.exec(message)![1]));
     expect(err.end).toBeGreaterThanOrEqual(err.position);
+  });
+
+  it("never throws anything but FilterSyntaxError, with a position inside the text", () => {
+    const damaged = fc
+      .tuple(filterArb, fc.nat(), fc.nat(3), fc.constantFrom("", "(", ")", '"', "'", "/", "[", "]", "=", "!", "&", "\\", "and", " ", "x"))
+      .map(([f, at, del, ins]) => f.slice(0, at % (f.length + 1)) + ins + f.slice((at % (f.length + 1)) + del));
+    fc.assert(
+      fc.property(fc.oneof(fc.string({ maxLength: 30 }), fc.string({ unit: "binary", maxLength: 30 }), damaged), (text) => {
+        try {
+          compileFilter(text);
+        } catch (err) {
+          if (!(err instanceof FilterSyntaxError)) throw err;
+          expect(err.position).toBeGreaterThanOrEqual(0);
+          expect(err.position).toBeLessThanOrEqual(text.length);
+          expect(err.message).toContain(` at ${err.position}`);
+        }
+      }),
+      { numRuns: 1500 },
+    );
   });
 
   it("rejects a non-string filter with a TypeError", () => {

@@ -1,10 +1,10 @@
-// fast-check generators of entries and filters for the property tests (test-only module).
+// fast-check generators of entries and filters for the property tests (test-only: __fixtures__ stays out of the build).
 // Values come from small pools so that comparisons in random filters hit random entries.
 import fc from "fast-check";
 import { EntryStatus, Protocol, RedisKind } from "@tapline/protocol";
 import type { EntryInit, HeaderInit } from "@tapline/protocol";
-import { FIELD_SPECS } from "./fields.js";
-import type { FieldSpec } from "./fields.js";
+import { FIELD_SPECS } from "../fields.js";
+import type { FieldSpec } from "../fields.js";
 
 const words = [
   "", "a", "GET", "get", "POST", "SET", "/", "/api/orders", "/api/orders?id=1", "/api/*?[x]", "shop", "Shop",
