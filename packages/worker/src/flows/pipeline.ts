@@ -241,6 +241,16 @@ export class Pipeline {
     } else st.undecodable++;
   }
 
+  /**
+   * The clock moved without packets (live capture on a quiet link): `nowNs` is wall-clock time in
+   * the capture's timebase. Idle flows close, pairing timeouts and old holes fire as if a packet
+   * had arrived then. Never moves time backwards.
+   */
+  tick(nowNs: number): void {
+    if (nowNs > this.nowNs) this.nowNs = nowNs;
+    if (this.nowNs >= this.nextScanNs) this.scan(this.nowNs);
+  }
+
   /** The capture ended: flushes queued segments and closes every flow ("capture-end"). */
   finish(): void {
     for (const flow of [...this.all]) this.close(flow, "capture-end", this.nowNs);
