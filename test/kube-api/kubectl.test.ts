@@ -277,7 +277,7 @@ describe("kubectl against the test API server", () => {
       const pod = kube.list("pods", "shop").find((p) => p.status?.phase === "Running")!;
       kube.forwardPort("shop", pod.metadata.name!, 8899, hubPort);
       kube.forwardPort("shop", pod.metadata.name!, 7777, echoPort);
-      const env = mode === "spdy" ? { KUBECTL_PORT_FORWARD_WEBSOCKETS: "false" } : {};
+      const env: Record<string, string> = mode === "spdy" ? { KUBECTL_PORT_FORWARD_WEBSOCKETS: "false" } : {};
       const before = kube.requests.length;
       const pf = await kubectlUntil(["port-forward", "-n", "shop", `pod/${pod.metadata.name}`, ":8899", ":7777"], /127\.0\.0\.1:(\d+) -> 8899[\s\S]*127\.0\.0\.1:(\d+) -> 7777/, env);
       const [httpPort, echoLocal] = [Number(pf.match[1]), Number(pf.match[2])];
