@@ -6,8 +6,8 @@ import type { Exchange } from "../types.js";
 import { defaultLimits, Direction } from "../types.js";
 import { dissectors } from "../registry.js";
 import { readFrames, runPipeline } from "../../flows/__fixtures__/testkit.js";
-import { drive, findAll, readFlows, rechunk, streamBytes, tsharkJson } from "../testing/pcap-streams.js";
-import type { Chunk, Flow } from "../testing/pcap-streams.js";
+import { drive, findAll, readFlows, rechunk, streamBytes, tsharkJson } from "../__fixtures__/pcap-streams.js";
+import type { Chunk, Flow } from "../__fixtures__/pcap-streams.js";
 import { httpDissector as http } from "./index.js";
 
 const fixture = (name: string) => new URL(`./__fixtures__/${name}.pcap`, import.meta.url).pathname;

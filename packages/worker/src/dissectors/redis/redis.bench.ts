@@ -1,10 +1,10 @@
 // Parser throughput of the Redis dissector on the captured fixture streams, repeated.
-//   pnpm -C packages/worker exec vitest run --config src/dissectors/testing/bench.config.ts redis
+//   pnpm -C packages/worker exec vitest run --config src/dissectors/__fixtures__/bench.config.ts redis
 // One session replays the fixture's plain RESP2/RESP3 connections R times (segments as captured).
 // MB/s counts the TCP payload bytes of both directions.
 import { test } from "vitest";
 import { redisDissector } from "./index.js";
-import { benchWorkload, readFlows, reportThroughput, timeRuns } from "../testing/pcap-streams.js";
+import { benchWorkload, readFlows, reportThroughput, timeRuns } from "../__fixtures__/pcap-streams.js";
 
 const flows = readFlows(new URL("./__fixtures__/redis.pcap", import.meta.url).pathname);
 // a connection that ends subscribed or with QUIT cannot be followed by more commands in one session

@@ -5,8 +5,8 @@ import type { Exchange } from "../types.js";
 import { defaultLimits, Direction } from "../types.js";
 import { dissectors } from "../registry.js";
 import { readFrames, runPipeline } from "../../flows/__fixtures__/testkit.js";
-import { drive, findAll, readFlows, rechunk, tsharkJson } from "../testing/pcap-streams.js";
-import type { Chunk } from "../testing/pcap-streams.js";
+import { drive, findAll, readFlows, rechunk, tsharkJson } from "../__fixtures__/pcap-streams.js";
+import type { Chunk } from "../__fixtures__/pcap-streams.js";
 import { redisDissector as redis } from "./index.js";
 
 const FIXTURE = new URL("./__fixtures__/redis.pcap", import.meta.url).pathname;

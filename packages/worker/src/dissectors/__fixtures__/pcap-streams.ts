@@ -1,4 +1,4 @@
-// Test-only helpers shared by the dissector tests: split a small loopback capture into TCP
+// Test-only helpers shared by the dissector tests (in __fixtures__ so the build leaves them out): split a small loopback capture into TCP
 // flows (classic pcap, Ethernet / null / raw / SLL / SLL2, IPv4/IPv6) and drive a
 // DissectorSession over them the way the flow driver does (feed / need / used / bad).
 // Loopback captures have no loss or reordering; this is not the worker's reassembler

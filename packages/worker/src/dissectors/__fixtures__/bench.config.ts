@@ -1,5 +1,5 @@
 // Runs the dissectors' *.bench.ts files (vitest 5 has no `bench` export any more):
-//   pnpm -C packages/worker exec vitest run --config src/dissectors/testing/bench.config.ts [http|redis]
+//   pnpm -C packages/worker exec vitest run --config src/dissectors/__fixtures__/bench.config.ts [http|redis]
 import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
 
