@@ -1,0 +1,73 @@
+// HTTP/2 framing (RFC 9113 §4.1, §6):
+//
+//   connection preface (client, §3.4) = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", then a SETTINGS frame
+//   server preface                    = a SETTINGS frame (possibly empty)
+//   HTTP Frame {
+//     Length (24), Type (8), Flags (8), Reserved (1), Stream Identifier (31),
+//     Frame Payload (..)
+//   }
+//   DATA          [Pad Length (8)] Data [Padding]                                  flags END_STREAM, PADDED
+//   HEADERS       [Pad Length (8)] [E(1) Stream Dependency (31) Weight (8)] Field Block Fragment [Padding]
+//                                                       flags END_STREAM, END_HEADERS, PADDED, PRIORITY
+//   PRIORITY      E(1) Stream Dependency (31) Weight (8)
+//   RST_STREAM    Error Code (32)
+//   SETTINGS      (Identifier (16) Value (32))*                                     flag ACK
+//   PUSH_PROMISE  [Pad Length (8)] R(1) Promised Stream ID (31) Field Block Fragment [Padding]
+//   PING          Opaque Data (64)                                                  flag ACK
+//   GOAWAY        R(1) Last-Stream-ID (31) Error Code (32) Additional Debug Data
+//   WINDOW_UPDATE R(1) Window Size Increment (31)
+//   CONTINUATION  Field Block Fragment                                              flag END_HEADERS
+
+export const PREFACE = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", "latin1");
+export const FRAME_HEADER = 9;
+
+export const FrameType = {
+  DATA: 0,
+  HEADERS: 1,
+  PRIORITY: 2,
+  RST_STREAM: 3,
+  SETTINGS: 4,
+  PUSH_PROMISE: 5,
+  PING: 6,
+  GOAWAY: 7,
+  WINDOW_UPDATE: 8,
+  CONTINUATION: 9,
+} as const;
+
+export const Flag = { END_STREAM: 0x1, ACK: 0x1, END_HEADERS: 0x4, PADDED: 0x8, PRIORITY: 0x20 } as const;
+
+/** §6.5.2 */
+export const Setting = { HEADER_TABLE_SIZE: 1, MAX_FRAME_SIZE: 5 } as const;
+
+// §7 error codes
+const ERRORS = [
+  "NO_ERROR", "PROTOCOL_ERROR", "INTERNAL_ERROR", "FLOW_CONTROL_ERROR", "SETTINGS_TIMEOUT", "STREAM_CLOSED",
+  "FRAME_SIZE_ERROR", "REFUSED_STREAM", "CANCEL", "COMPRESSION_ERROR", "CONNECT_ERROR", "ENHANCE_YOUR_CALM",
+  "INADEQUATE_SECURITY", "HTTP_1_1_REQUIRED",
+];
+
+export function errorCodeName(code: number): string {
+  return ERRORS[code] ?? `0x${code.toString(16)}`;
+}
+
+/** How many leading bytes of `data` agree with the client preface (-1 at the first difference). */
+export function prefaceMatch(data: Buffer, offset = 0): number {
+  const n = Math.min(data.length - offset, PREFACE.length);
+  for (let i = 0; i < n; i++) if (data[offset + i] !== PREFACE[i]) return -1;
+  return n;
+}
+
+/**
+ * Whether `data` starts with a server preface: a SETTINGS frame on stream 0 without ACK whose
+ * length is a multiple of 6 (§6.5). "more" while fewer than 9 bytes agree so far.
+ */
+export function looksLikeServerPreface(data: Buffer): "yes" | "no" | "more" {
+  // a preface SETTINGS frame is short: its first length byte is 0
+  if (data.length >= 1 && data[0] !== 0) return "no";
+  if (data.length >= 4 && data[3] !== FrameType.SETTINGS) return "no";
+  if (data.length >= 5 && data[4] !== 0) return "no";
+  if (data.length < FRAME_HEADER) return "more";
+  const len = data.readUIntBE(0, 3);
+  if (len % 6 !== 0 || len > 6 * 64 || (data.readUInt32BE(5) & 0x7fffffff) !== 0) return "no";
+  return "yes";
+}

@@ -1,0 +1,31 @@
+// HTTP/2 (RFC 9113) with HPACK (RFC 7541) and gRPC. Framing grammar in frames.ts, header
+// compression in hpack.ts, streams and pairing in session.ts, gRPC messages in grpc.ts.
+import { Protocol } from "@tapline/protocol";
+import { Direction, type Detection, type Dissector } from "../types.js";
+import { looksLikeServerPreface, PREFACE, prefaceMatch } from "./frames.js";
+import { Http2Session } from "./session.js";
+
+/**
+ * A client is recognised by the connection preface (§3.4), a server by its preface, a SETTINGS
+ * frame (the capture began after the client's preface, or only the server side is seen).
+ */
+export function detectHttp2(data: Buffer, _direction: Direction): Detection {
+  const m = prefaceMatch(data);
+  if (m === PREFACE.length) return { match: true, senderRole: "client" };
+  if (m >= 0) return "more";
+  const s = looksLikeServerPreface(data);
+  return s === "yes" ? { match: true, senderRole: "server" } : s;
+}
+
+export const http2Dissector: Dissector = {
+  name: "http2",
+  protocol: Protocol.HTTP2,
+  transport: "tcp",
+  defaultPorts: [50051, 8443],
+  detect: detectHttp2,
+  createSession: (ctx) => new Http2Session(ctx),
+};
+
+export { Http2Session, HPACK_UNKNOWN } from "./session.js";
+export { HpackDecoder, huffmanDecode, type HeaderField } from "./hpack.js";
+export { renderProtobuf, percentDecode, GrpcMessageReader } from "./grpc.js";
