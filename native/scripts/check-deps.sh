@@ -15,6 +15,7 @@ probe pcap/pcap.h -lpcap libpcap-dev
 probe bpf/libbpf.h -lbpf libbpf-dev
 probe libelf.h -lelf libelf-dev
 command -v clang >/dev/null 2>&1 || missing="$missing clang"
+command -v ${BPFTOOL:-bpftool} >/dev/null 2>&1 || missing="$missing bpftool"
 if [ -n "$missing" ]; then
 	echo "native: missing build dependencies:$missing" >&2
 	echo "native: install them with: apt-get install -y$missing" >&2

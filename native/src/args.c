@@ -20,6 +20,9 @@ enum {
 	OPT_CONTROL,
 	OPT_UNIX_OUTPUT,
 	OPT_UNIX_LISTEN,
+	OPT_TLS,
+	OPT_TLS_PID,
+	OPT_TLS_LIB,
 };
 
 static const struct option long_opts[] = {
@@ -39,6 +42,10 @@ static const struct option long_opts[] = {
 	{"control", required_argument, NULL, OPT_CONTROL},
 	{"unix-output", required_argument, NULL, OPT_UNIX_OUTPUT},
 	{"unix-listen", required_argument, NULL, OPT_UNIX_LISTEN},
+	{"tls", no_argument, NULL, OPT_TLS},
+	{"tls-pid", required_argument, NULL, OPT_TLS_PID},
+	{"tls-lib", required_argument, NULL, OPT_TLS_LIB},
+	{"verbose", no_argument, NULL, 'v'},
 	{"quiet", no_argument, NULL, 'q'},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, 'V'},
@@ -69,9 +76,16 @@ void tl_usage(FILE *out)
 	      "      --unix-listen PATH   listen on PATH; each reader that connects gets a new stream\n"
 	      "      --flush-ms MS        flush buffered records at least every MS (default 100)\n"
 	      "      --buffer-size N      output batch buffer (default 1M)\n"
+	      "TLS plaintext (eBPF uprobes; packets marked ARPHRD 0xFFFD, see README):\n"
+	      "      --tls                hook SSL_read/SSL_write of libssl and of binaries that\n"
+	      "                           link OpenSSL statically, in every process\n"
+	      "      --tls-pid PID        only in process PID (implies --tls)\n"
+	      "      --tls-lib PATH       also hook this library or binary (implies --tls)\n"
+	      "  -v, --verbose            libbpf messages on stderr\n"
 	      "Control and counters:\n"
 	      "      --control PATH       unix socket taking newline-delimited commands:\n"
-	      "                           {\"filter\":\"EXPR\"} swaps the kernel filter, {\"stats\":true}\n"
+	      "                           {\"filter\":\"EXPR\"} swaps the kernel filter, {\"stats\":true},\n"
+	      "                           {\"tls\":true} per-process TLS status\n"
 	      "      --stats-interval SEC print a JSON counters line on stderr every SEC\n"
 	      "  -q, --quiet              no counters line on stderr at exit\n"
 	      "  -h, --help               this text\n"
@@ -138,7 +152,7 @@ enum tl_args_result tl_args_parse(int argc, char **argv, struct tl_args *a, char
 	tl_args_defaults(a);
 	optind = 0; /* GNU: full re-initialisation, so the parser can run more than once */
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":i:f:w:r:s:e:qhV", long_opts, &longidx)) != -1) {
+	while ((c = getopt_long(argc, argv, ":i:f:w:r:s:e:qvhV", long_opts, &longidx)) != -1) {
 		switch (c) {
 		case 'i':
 			if (a->n_ifaces == TL_MAX_IFACES)
@@ -215,6 +229,26 @@ enum tl_args_result tl_args_parse(int argc, char **argv, struct tl_args *a, char
 		case 'q':
 			a->quiet = 1;
 			break;
+		case 'v':
+			a->verbose = 1;
+			break;
+		case OPT_TLS:
+			a->tls = 1;
+			break;
+		case OPT_TLS_PID: {
+			uint32_t pid;
+			if (parse_size(optarg, 1, 4194304, 0, &pid) < 0)
+				FAIL("invalid --tls-pid '%s'", optarg);
+			a->tls_pid = (int)pid;
+			a->tls = 1;
+			break;
+		}
+		case OPT_TLS_LIB:
+			if (!*optarg)
+				FAIL("--tls-lib needs a path");
+			a->tls_lib = optarg;
+			a->tls = 1;
+			break;
 		case 'h':
 			tl_usage(stdout);
 			return TL_ARGS_EXIT;
@@ -233,6 +267,8 @@ enum tl_args_result tl_args_parse(int argc, char **argv, struct tl_args *a, char
 		FAIL("unexpected argument '%s'", argv[optind]);
 	if (a->read_path && a->n_ifaces)
 		FAIL("-r and -i cannot be combined");
+	if (a->read_path && a->tls)
+		FAIL("--tls captures live processes; it cannot be combined with -r");
 	if (!a->read_path && a->n_ifaces == 0)
 		FAIL("no input: give -i IFACE or -r FILE");
 	for (int i = 0; i < a->n_ifaces; i++) {

@@ -29,6 +29,10 @@ struct tl_args {
 	uint32_t buffer_size;
 	uint32_t stats_interval; /* seconds, 0 = only at exit */
 	int quiet;
+	int tls;		 /* --tls: SSL_read/SSL_write plaintext through eBPF */
+	int tls_pid;		 /* --tls-pid: only this process */
+	const char *tls_lib;	 /* --tls-lib: also hook this file */
+	int verbose;		 /* -v: libbpf messages */
 };
 
 enum tl_args_result {

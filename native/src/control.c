@@ -93,7 +93,7 @@ static void invalid(struct tl_command *cmd, const char *why)
 static void parse_json(char *p, struct tl_command *cmd)
 {
 	const char *filter = NULL;
-	int stats = 0;
+	int stats = 0, tls = 0;
 	p = skip_ws(p + 1);
 	if (*p == '}') {
 		invalid(cmd, "empty command");
@@ -117,14 +117,16 @@ static void parse_json(char *p, struct tl_command *cmd)
 				invalid(cmd, "\"filter\" must be a string");
 				return;
 			}
-		} else if (strcmp(key, "stats") == 0) {
+		} else if (strcmp(key, "stats") == 0 || strcmp(key, "tls") == 0) {
+			int *flag = key[0] == 's' ? &stats : &tls;
 			if (strncmp(p, "true", 4) == 0) {
-				stats = 1;
+				*flag = 1;
 				p += 4;
 			} else if (strncmp(p, "false", 5) == 0) {
 				p += 5;
 			} else {
-				invalid(cmd, "\"stats\" must be true or false");
+				invalid(cmd, key[0] == 's' ? "\"stats\" must be true or false"
+							   : "\"tls\" must be true or false");
 				return;
 			}
 		} else {
@@ -148,13 +150,15 @@ static void parse_json(char *p, struct tl_command *cmd)
 		}
 		break;
 	}
-	if (filter && stats) {
-		invalid(cmd, "give one of \"filter\" or \"stats\"");
+	if ((filter != NULL) + stats + tls > 1) {
+		invalid(cmd, "give one of \"filter\", \"stats\" or \"tls\"");
 	} else if (filter) {
 		cmd->kind = TL_CMD_FILTER;
 		cmd->filter = filter;
 	} else if (stats) {
 		cmd->kind = TL_CMD_STATS;
+	} else if (tls) {
+		cmd->kind = TL_CMD_TLS;
 	} else {
 		invalid(cmd, "nothing to do");
 	}
@@ -171,11 +175,13 @@ void tl_command_parse(char *line, struct tl_command *cmd)
 		parse_json(p, cmd);
 	} else if (strcmp(p, "stats") == 0) {
 		cmd->kind = TL_CMD_STATS;
+	} else if (strcmp(p, "tls") == 0) {
+		cmd->kind = TL_CMD_TLS;
 	} else if (strncmp(p, "filter", 6) == 0 && (p[6] == '\0' || p[6] == ' ' || p[6] == '\t')) {
 		cmd->kind = TL_CMD_FILTER;
 		cmd->filter = skip_ws(p + 6);
 	} else {
-		invalid(cmd, "unknown command (use {\"filter\":\"...\"} or {\"stats\":true})");
+		invalid(cmd, "unknown command (use {\"filter\":\"...\"}, {\"stats\":true} or {\"tls\":true})");
 	}
 }
 
@@ -279,7 +285,7 @@ static void serve_client(struct tl_control_client *cl, tl_control_fn fn, void *c
 	char *start = cl->buf, *nl;
 	while ((nl = memchr(start, '\n', cl->len - (size_t)(start - cl->buf)))) {
 		*nl = '\0';
-		char out[4096];
+		static char out[TL_CONTROL_REPLY_MAX]; /* the TLS status lists every process */
 		struct tl_command cmd;
 		tl_command_parse(start, &cmd);
 		if (*start || cmd.kind != TL_CMD_INVALID) {

@@ -7,8 +7,9 @@
 
 #define TL_CONTROL_MAX_CLIENTS 16
 #define TL_CONTROL_LINE_MAX 65536
+#define TL_CONTROL_REPLY_MAX (1 << 20)
 
-enum tl_command_kind { TL_CMD_FILTER, TL_CMD_STATS, TL_CMD_INVALID };
+enum tl_command_kind { TL_CMD_FILTER, TL_CMD_STATS, TL_CMD_TLS, TL_CMD_INVALID };
 
 struct tl_command {
 	enum tl_command_kind kind;
@@ -20,6 +21,7 @@ struct tl_command {
  * Accepted forms (one per line):
  *   {"filter":"EXPR"}   or   filter EXPR
  *   {"stats":true}      or   stats
+ *   {"tls":true}        or   tls      (per-process TLS hooking status)
  * `line` is modified in place (JSON strings are unescaped there).
  */
 void tl_command_parse(char *line, struct tl_command *cmd);

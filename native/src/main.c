@@ -13,12 +13,13 @@
 #include "control.h"
 #include "pcap_writer.h"
 #include "source.h"
+#include "tls_capture.h"
 #include "util.h"
 
 #define EXIT_BAD_INPUT 2
 #define EXIT_RUNTIME 1
 #define DRAIN_BUDGET 65536
-#define MAX_POLL (TL_MAX_IFACES + TL_CONTROL_MAX_CLIENTS + 2)
+#define MAX_POLL (TL_MAX_IFACES + TL_CONTROL_MAX_CLIENTS + 3)
 
 static volatile sig_atomic_t g_stop;
 static volatile int g_stop_int; /* g_stop as an int for pcap_file_run */
@@ -38,6 +39,8 @@ struct app {
 	struct tl_sink sink;
 	struct tl_control ctl;
 	int has_ctl;
+	struct tl_tls *tls;   /* NULL without --tls or when BPF is unavailable */
+	char tls_reason[512]; /* why --tls is off */
 	uint64_t start_ns;
 	char filter[TL_CONTROL_LINE_MAX];
 };
@@ -47,21 +50,27 @@ static void format_stats(struct app *app, char *out, size_t n)
 	for (int i = 0; i < app->nsrc; i++)
 		app->src[i]->ops->stats(app->src[i], &app->sink.c);
 	const struct tl_counters *c = &app->sink.c;
+	char tls[512] = "";
+	if (app->tls) {
+		char counters[480];
+		tl_tls_counters_json(app->tls, counters, sizeof(counters));
+		snprintf(tls, sizeof(tls), ",\"tls\":%s", counters);
+	}
 	snprintf(out, n,
 		 "{\"type\":\"stats\",\"engine\":\"%s\",\"elapsed_s\":%.3f,\"received\":%llu,"
 		 "\"bytes\":%llu,\"kernel_received\":%llu,\"kernel_dropped\":%llu,"
-		 "\"if_dropped\":%llu,\"skipped\":%llu,\"written\":%llu,\"unwritten\":%llu}",
+		 "\"if_dropped\":%llu,\"skipped\":%llu,\"written\":%llu,\"unwritten\":%llu%s}",
 		 app->a.read_path ? "file" : app->a.engine == TL_ENGINE_PCAP ? "pcap" : "afpacket",
 		 (double)(mono_ns() - app->start_ns) / 1e9, (unsigned long long)c->received,
 		 (unsigned long long)c->bytes, (unsigned long long)c->kernel_received,
 		 (unsigned long long)c->kernel_dropped, (unsigned long long)c->if_dropped,
 		 (unsigned long long)c->skipped, (unsigned long long)app->w.packets,
-		 (unsigned long long)app->w.unwritten);
+		 (unsigned long long)app->w.unwritten, tls);
 }
 
 static void print_stats(struct app *app)
 {
-	char line[1024];
+	char line[2048];
 	format_stats(app, line, sizeof(line));
 	fprintf(stderr, "%s\n", line);
 }
@@ -93,11 +102,42 @@ static int swap_filter(struct app *app, const char *expr, char *err, size_t errl
 	return rc;
 }
 
+/* {"ok":true,"tls":{"enabled":…,"reason"|"counters"+"targets":…}} */
+static void tls_reply(struct app *app, char *reply, size_t n)
+{
+	if (!app->tls) {
+		char why[600];
+		tl_json_string(why, sizeof(why), app->a.tls ? app->tls_reason : "--tls not given");
+		snprintf(reply, n, "{\"ok\":true,\"tls\":{\"enabled\":false,\"reason\":%s}}", why);
+		return;
+	}
+	char counters[512];
+	tl_tls_counters_json(app->tls, counters, sizeof(counters));
+	int o = snprintf(reply, n, "{\"ok\":true,\"tls\":{\"enabled\":true,\"counters\":%s,\"targets\":", counters);
+	if (o < 0 || (size_t)o + 4 >= n)
+		return;
+	o += (int)tl_tls_targets_json(app->tls, reply + o, n - (size_t)o - 2);
+	snprintf(reply + o, n - (size_t)o, "}}");
+}
+
+static void on_tls_packet(void *ctx, uint64_t ts_ns, const struct sll2_meta *m, const uint8_t *pkt, uint32_t len)
+{
+	struct tl_sink *sink = ctx;
+	if (sink->stop)
+		return;
+	tl_sink_packet(sink, (uint32_t)(ts_ns / 1000000000ull), (uint32_t)(ts_ns % 1000000000ull), m, NULL, 0,
+		       pkt, len, len);
+}
+
 static void on_command(void *ctx, const struct tl_command *cmd, char *reply, size_t n)
 {
 	struct app *app = ctx;
+	if (cmd->kind == TL_CMD_TLS) {
+		tls_reply(app, reply, n);
+		return;
+	}
 	if (cmd->kind == TL_CMD_STATS) {
-		char stats[1024];
+		char stats[2048];
 		format_stats(app, stats, sizeof(stats));
 		snprintf(reply, n, "{\"ok\":true,\"stats\":%s}", stats);
 		return;
@@ -166,6 +206,11 @@ static int run_live(struct app *app)
 		int ctl_at = n, nctl = 0;
 		if (app->has_ctl)
 			n += nctl = tl_control_pollfds(&app->ctl, pfds + n, MAX_POLL - n - 1);
+		int tls_at = -1;
+		if (app->tls) {
+			tls_at = n;
+			pfds[n++] = (struct pollfd){.fd = tl_tls_fd(app->tls), .events = POLLIN};
+		}
 		int wl_at = -1;
 		if (app->w.listen_fd >= 0 && app->w.fd < 0) {
 			wl_at = n;
@@ -181,12 +226,18 @@ static int run_live(struct app *app)
 			int t = ms_until(next_stats, now);
 			timeout = t < timeout ? t : timeout;
 		}
+		if (app->tls) {
+			int t = tl_tls_tick(app->tls, now);
+			timeout = t < timeout ? t : timeout;
+		}
 		if (poll(pfds, (nfds_t)n, timeout) < 0 && errno != EINTR) {
 			fprintf(stderr, "tapline-capture: error: poll: %s\n", strerror(errno));
 			return EXIT_RUNTIME;
 		}
 		app->sink.now_ns = mono_ns();
 		drain_all(app, pfds, polled);
+		if (tls_at >= 0 && (pfds[tls_at].revents & POLLIN))
+			tl_tls_drain(app->tls, on_tls_packet, &app->sink);
 		if (nctl)
 			tl_control_serve(&app->ctl, pfds + ctl_at, nctl, on_command, app);
 		if (wl_at >= 0 && (pfds[wl_at].revents & POLLIN))
@@ -214,6 +265,8 @@ static int run_live(struct app *app)
 		nanosleep(&ts, NULL);
 		app->sink.now_ns = mono_ns();
 		drain_all(app, NULL, 0);
+		if (app->tls)
+			tl_tls_drain(app->tls, on_tls_packet, &app->sink);
 	}
 	return 0;
 }
@@ -281,6 +334,14 @@ int main(int argc, char **argv)
 		}
 		app.has_ctl = 1;
 	}
+	/* Without BPF the capture goes on: TLS is an extra, not the input. */
+	if (a->tls) {
+		struct tl_tls_opts to = {.pid = a->tls_pid, .lib = a->tls_lib, .verbose = a->verbose};
+		app.tls = tl_tls_open(&to, app.tls_reason, sizeof(app.tls_reason));
+		if (!app.tls)
+			fprintf(stderr, "tapline-capture: warning: --tls unavailable: %s; capturing without TLS\n",
+				app.tls_reason);
+	}
 	if (pw_init(&app.w, a->buffer_size, a->snaplen) < 0) {
 		snprintf(err, sizeof(err), "out of memory");
 		rc = EXIT_RUNTIME;
@@ -329,6 +390,7 @@ cleanup:
 	if (app.has_ctl)
 		tl_control_close(&app.ctl);
 	close_sources(&app);
+	tl_tls_close(app.tls);
 	pw_free(&app.w);
 	return rc;
 }

@@ -29,13 +29,21 @@ void test_control(void)
 	tl_command_parse(line, &c);
 	CHECK_EQ_INT(c.kind, TL_CMD_STATS);
 
+	strcpy(line, "{\"tls\":true}");
+	tl_command_parse(line, &c);
+	CHECK_EQ_INT(c.kind, TL_CMD_TLS);
+
+	strcpy(line, "tls");
+	tl_command_parse(line, &c);
+	CHECK_EQ_INT(c.kind, TL_CMD_TLS);
+
 	strcpy(line, "filter tcp port 80");
 	tl_command_parse(line, &c);
 	CHECK_EQ_INT(c.kind, TL_CMD_FILTER);
 	CHECK_STR(c.filter, "tcp port 80");
 
 	const char *bad[] = {"{\"filter\":1}", "{\"filter\":\"x\"", "{\"nope\":true}", "{}",
-			     "{\"stats\":true} x", "filterx", "{\"filter\":\"\\u0000\"}", "hello"};
+			     "{\"stats\":true} x", "{\"tls\":1}", "{\"tls\":true,\"stats\":true}", "filterx", "{\"filter\":\"\\u0000\"}", "hello"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		strcpy(line, bad[i]);
 		tl_command_parse(line, &c);
