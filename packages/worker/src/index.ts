@@ -26,3 +26,7 @@ export { PcapRing } from "./pcapring/index.js";
 export type { FlowSelector, PcapRingOptions, PcapRingStats } from "./pcapring/index.js";
 export { IpIndex, PodWatcher, loadKubeConfig, tappedIps, captureFilter, podMatcher, TapTargetError } from "./k8s/index.js";
 export type { PodInfo, PodWatcherOptions } from "./k8s/index.js";
+export { startWorker, WorkerConfigError, defaultSidecarPath, Sidecar, SidecarError } from "./runtime/index.js";
+export type { WorkerOptions, RunningWorker, RuntimeStats, SidecarStats } from "./runtime/index.js";
+export { createEngine, flowHash } from "./shard/index.js";
+export type { DissectEngine, EngineOptions } from "./shard/index.js";

@@ -1,0 +1,4 @@
+export { startWorker, WorkerConfigError, defaultSidecarPath, WORKER_VERSION } from "./worker.js";
+export type { WorkerOptions, RunningWorker, RuntimeStats } from "./worker.js";
+export { Sidecar, SidecarError } from "./sidecar.js";
+export type { SidecarOptions, SidecarStats } from "./sidecar.js";
