@@ -16,6 +16,8 @@ const NODES = res("", "nodes");
 const EVENTS = res("", "events");
 const NAMESPACES = res("", "namespaces");
 const SERVICE_ACCOUNTS = res("", "serviceaccounts");
+const SERVICES = res("", "services");
+const ENDPOINTS = res("", "endpoints");
 const DAEMONSETS = res("apps", "daemonsets");
 const DEPLOYMENTS = res("apps", "deployments");
 const REPLICASETS = res("apps", "replicasets");
@@ -153,7 +155,11 @@ export class Controllers {
       case "nodes":
         for (const ds of this.store.list(DAEMONSETS)) this.enqueue(`ds:${ds.metadata.namespace}/${ds.metadata.name}`);
         break;
+      case "services":
+        this.enqueue(`ep:${nsName}`);
+        break;
       case "pods": {
+        for (const svc of this.store.list(SERVICES, m.namespace)) this.enqueue(`ep:${m.namespace}/${svc.metadata.name}`);
         const owner = controllerOf(c.object);
         if (owner?.kind === "DaemonSet") this.enqueue(`ds:${m.namespace}/${owner.name}`);
         if (owner?.kind === "ReplicaSet") this.enqueue(`rs:${m.namespace}/${owner.name}`);
@@ -183,6 +189,8 @@ export class Controllers {
         return this.collectDependents(rest);
       case "ns":
         return this.ensureDefaultServiceAccount(name);
+      case "ep":
+        return this.reconcileEndpoints(ns, name);
     }
   }
 
@@ -205,6 +213,51 @@ export class Controllers {
       this.store.purge(NAMESPACES, undefined, name);
     }, this.opts.namespaceDeleteDelayMs);
     this.timers.add(t);
+  }
+
+  // ---- endpoints ----
+
+  /** The endpoints controller: a service's selected pods with an IP, ready or not, per port. */
+  private reconcileEndpoints(ns: string, name: string): void {
+    const svc = this.store.get(SERVICES, ns, name);
+    const existing = this.store.get(ENDPOINTS, ns, name);
+    if (!svc) {
+      if (existing) this.store.delete(ENDPOINTS, ns, name);
+      return;
+    }
+    const selector = svc.spec?.selector as Record<string, string> | undefined;
+    if (!selector || Object.keys(selector).length === 0) return; // endpoints of selector-less services are the user's
+    const reqs = selectorFromLabelSelector({ matchLabels: selector });
+    const pods = this.store.list(PODS, ns).filter((p) => p.status?.podIP && !p.metadata.deletionTimestamp && matchLabels(reqs, p.metadata.labels));
+    const address = (p: KubeObject) => ({
+      ip: p.status.podIP,
+      ...(p.spec?.nodeName ? { nodeName: p.spec.nodeName } : {}),
+      targetRef: { kind: "Pod", namespace: ns, name: p.metadata.name, uid: p.metadata.uid },
+    });
+    const ready = pods.filter(isPodReady).map(address);
+    const notReady = pods.filter((p) => !isPodReady(p)).map(address);
+    const ports = (svc.spec?.ports ?? []).map((sp: { name?: string; port: number; targetPort?: number | string; protocol?: string }) => {
+      let port = typeof sp.targetPort === "number" ? sp.targetPort : sp.port;
+      if (typeof sp.targetPort === "string") {
+        // A named target port resolves against the pods' container ports.
+        const named = pods.flatMap((p) => p.spec?.containers ?? []).flatMap((c: { ports?: { name?: string; containerPort: number }[] }) => c.ports ?? []).find((cp) => cp.name === sp.targetPort);
+        if (named) port = named.containerPort;
+      }
+      return { ...(sp.name ? { name: sp.name } : {}), port, protocol: sp.protocol ?? "TCP" };
+    });
+    const subsets = ready.length + notReady.length > 0 ? [{ ...(ready.length ? { addresses: ready } : {}), ...(notReady.length ? { notReadyAddresses: notReady } : {}), ports }] : undefined;
+    const body: KubeObject = {
+      apiVersion: "v1",
+      kind: "Endpoints",
+      metadata: { name, namespace: ns, ...(svc.metadata.labels ? { labels: svc.metadata.labels } : {}) },
+      ...(subsets ? { subsets } : {}),
+    };
+    if (!existing) {
+      this.store.create(ENDPOINTS, body);
+      return;
+    }
+    body.metadata = { ...existing.metadata, labels: body.metadata.labels };
+    this.store.update(ENDPOINTS, body);
   }
 
   // ---- garbage collection ----

@@ -4,8 +4,8 @@
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer as createHttpServer, type IncomingMessage, type Server } from "node:http";
-import { createServer as createHttpsServer } from "node:https";
+import { createServer as createHttpServer, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type Server } from "node:http";
+import { createServer as createHttpsServer, request as httpsRequest } from "node:https";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -25,7 +25,10 @@ export { isPodReady } from "./controllers.js";
 const TUNNEL_TOKEN = "tapline-spdy-tunnel";
 
 export interface KubeApiOptions {
-  /** HTTPS with a self-signed certificate (default), or plain HTTP. */
+  /**
+   * HTTPS with a self-signed certificate (default), or plain HTTP, where requests without
+   * credentials are accepted (client-go sends no bearer token over http).
+   */
   tls?: boolean;
   /** The bearer token clients must send; random by default. */
   token?: string;
@@ -39,6 +42,8 @@ export interface KubeApiOptions {
   nodes?: string[];
   /** Interval of watch BOOKMARK events when a client allows them (default 1000 ms). */
   bookmarkIntervalMs?: number;
+  /** Changes kept for watches to replay (default 50000); older resourceVersions get 410 Expired. */
+  historyLimit?: number;
   /** How long a deleted namespace stays Terminating (default 200 ms). */
   namespaceDeleteDelayMs?: number;
 }
@@ -48,6 +53,14 @@ export interface KubeApi {
   kubeconfigPath: string;
   token: string;
   user: string;
+  /** The server's certificate (its own CA), undefined over plain HTTP. */
+  ca?: Buffer;
+  /**
+   * One authenticated request to the server (JSON bodies are serialized); the whole answer.
+   * For watches, pass `stream` to get lines as they come; the returned `close` ends the watch.
+   */
+  request(method: string, path: string, opts?: { body?: unknown; headers?: Record<string, string>; token?: string }): Promise<{ status: number; headers: IncomingHttpHeaders; text: string; json: () => any }>;
+  watchLines(path: string, onLine: (event: { type: string; object: any }) => void): { done: Promise<number>; close: () => void };
   /** The raw store (resourceVersion counter, history, objects). */
   store: Store;
   /** Every request served, in order. */
@@ -119,7 +132,7 @@ export async function startKubeApi(opts: KubeApiOptions = {}): Promise<KubeApi> 
   const tls = opts.tls ?? true;
   const token = opts.token ?? randomBytes(16).toString("hex");
   const user = opts.user ?? "tapline-test";
-  const store = new Store();
+  const store = new Store(opts.historyLimit);
   const controllers = new Controllers(store, { namespaceDeleteDelayMs: opts.namespaceDeleteDelayMs ?? 200 });
   controllers.start();
   const denies: DenyRule[] = [];
@@ -146,6 +159,7 @@ export async function startKubeApi(opts: KubeApiOptions = {}): Promise<KubeApi> 
   const ctx: ServerContext = {
     store,
     token,
+    requireToken: tls,
     user,
     groups: ["system:authenticated"],
     denies,
@@ -251,9 +265,58 @@ export async function startKubeApi(opts: KubeApiOptions = {}): Promise<KubeApi> 
     return `${ns}/${pod}/${container ?? p.spec?.containers?.[0]?.name ?? ""}`;
   };
 
+  const send = (method: string, path: string, o: { body?: unknown; headers?: Record<string, string>; token?: string } = {}) => {
+    const payload = o.body === undefined ? undefined : typeof o.body === "string" || Buffer.isBuffer(o.body) ? o.body : JSON.stringify(o.body);
+    const headers: Record<string, string> = {
+      authorization: `Bearer ${o.token ?? token}`,
+      ...(payload !== undefined ? { "content-type": "application/json" } : {}),
+      ...o.headers,
+    };
+    const req = (tls ? httpsRequest : httpRequest)(`${url}${path}`, { method, headers, ...(ca ? { ca } : {}) });
+    if (payload !== undefined) req.write(payload);
+    req.end();
+    return req;
+  };
+
   return {
     url,
     kubeconfigPath,
+    ca,
+    request: (method, path, o) =>
+      new Promise((resolveReq, reject) => {
+        const req = send(method, path, o);
+        req.on("error", reject);
+        req.on("response", (res) => {
+          const chunks: Buffer[] = [];
+          res.on("data", (c: Buffer) => chunks.push(c));
+          res.on("end", () => {
+            const text = Buffer.concat(chunks).toString("utf8");
+            resolveReq({ status: res.statusCode ?? 0, headers: res.headers, text, json: () => JSON.parse(text) });
+          });
+          res.on("error", reject);
+        });
+      }),
+    watchLines: (path, onLine) => {
+      const req = send("GET", path);
+      const done = new Promise<number>((resolveDone, reject) => {
+        req.on("error", (e) => (req.destroyed ? resolveDone(0) : reject(e)));
+        req.on("response", (res) => {
+          let buf = "";
+          res.on("data", (c: Buffer) => {
+            buf += c.toString("utf8");
+            let nl: number;
+            while ((nl = buf.indexOf("\n")) >= 0) {
+              const line = buf.slice(0, nl);
+              buf = buf.slice(nl + 1);
+              if (line.trim()) onLine(JSON.parse(line));
+            }
+          });
+          res.on("end", () => resolveDone(res.statusCode ?? 0));
+          res.on("close", () => resolveDone(res.statusCode ?? 0));
+        });
+      });
+      return { done, close: () => req.destroy() };
+    },
     token,
     user,
     store,

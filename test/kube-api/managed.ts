@@ -35,6 +35,7 @@ function leafPaths(v: unknown, prefix: Path, out: Path[], subresource: string | 
 }
 
 const key = (p: Path) => JSON.stringify(p);
+const isMap = (v: unknown) => typeof v === "object" && v !== null && !Array.isArray(v);
 const unkey = (k: string) => JSON.parse(k) as Path;
 
 function valueAt(o: unknown, p: Path): unknown {
@@ -178,10 +179,13 @@ export function applyConfig(
     if (sameOwner(o, opts.manager, "Apply", sub)) continue;
     for (const f of [...o.fields]) {
       const fp = unkey(f);
+      // Same field, or one side replaces a whole subtree (a scalar or list where the other has a map).
       const overlapping = cfgPaths.filter((c) => {
         const cp = unkey(c);
         const n = Math.min(cp.length, fp.length);
-        return cp.slice(0, n).every((s, i) => s === fp[i]);
+        if (!cp.slice(0, n).every((s, i) => s === fp[i])) return false;
+        if (cp.length === fp.length) return true;
+        return cp.length < fp.length ? !isMap(valueAt(config, cp)) : !isMap(valueAt(prev, fp));
       });
       if (overlapping.length === 0) continue;
       const differs = overlapping.some((c) => !deepEqual(valueAt(prev, unkey(c)), valueAt(config, unkey(c))));

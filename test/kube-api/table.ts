@@ -100,6 +100,36 @@ function columnsFor(def: ResourceDef): { columns: Column[]; cells: (o: KubeObjec
           age(s.metadata.creationTimestamp),
         ],
       };
+    case "replicasets":
+      return {
+        columns: [name, col("Desired", "integer"), col("Current", "integer"), col("Ready", "integer"), col("Age")],
+        cells: (r) => [r.metadata.name, r.spec?.replicas ?? 0, r.status?.replicas ?? 0, r.status?.readyReplicas ?? 0, age(r.metadata.creationTimestamp)],
+      };
+    case "configmaps":
+      return {
+        columns: [name, col("Data", "integer"), col("Age")],
+        cells: (c) => [c.metadata.name, Object.keys(c.data ?? {}).length + Object.keys(c.binaryData ?? {}).length, age(c.metadata.creationTimestamp)],
+      };
+    case "secrets":
+      return {
+        columns: [name, col("Type"), col("Data", "integer"), col("Age")],
+        cells: (c) => [c.metadata.name, c.type ?? "Opaque", Object.keys(c.data ?? {}).length + Object.keys(c.stringData ?? {}).length, age(c.metadata.creationTimestamp)],
+      };
+    case "serviceaccounts":
+      return {
+        columns: [name, col("Secrets", "integer"), col("Age")],
+        cells: (c) => [c.metadata.name, (c.secrets ?? []).length, age(c.metadata.creationTimestamp)],
+      };
+    case "endpoints":
+      return {
+        columns: [name, col("Endpoints"), col("Age")],
+        cells: (e) => {
+          const eps = (e.subsets ?? []).flatMap((s: { addresses?: { ip: string }[]; ports?: { port: number }[] }) =>
+            (s.addresses ?? []).flatMap((a) => (s.ports?.length ? s.ports.map((p) => `${a.ip}:${p.port}`) : [a.ip])),
+          );
+          return [e.metadata.name, eps.join(",") || "<none>", age(e.metadata.creationTimestamp)];
+        },
+      };
     case "namespaces":
       return {
         columns: [name, col("Status"), col("Age")],
