@@ -19,6 +19,8 @@ export const TcpFlag = { FIN: 0x01, SYN: 0x02, RST: 0x04, PSH: 0x08, ACK: 0x10 }
 
 /** One decoded packet. Reused: copy what you keep. */
 export interface PacketInfo {
+  /** TLS plaintext synthesized by tapline-capture --tls (SLL2 ARPHRD 0xFFFD), not wire bytes. */
+  tls: boolean;
   /** 4 or 6; 0 when the frame carries no IP packet. */
   ipVersion: number;
   /** IPv4 addresses as unsigned 32-bit numbers. */
@@ -48,6 +50,7 @@ export interface PacketInfo {
 
 export function newPacketInfo(): PacketInfo {
   return {
+    tls: false,
     ipVersion: 0,
     src4: 0,
     dst4: 0,
@@ -70,6 +73,9 @@ export function newPacketInfo(): PacketInfo {
   };
 }
 
+/** native/src/sll2.h: the ARPHRD type tapline-capture puts on SSL_read/SSL_write plaintext. */
+export const ARPHRD_TLS_PLAINTEXT = 0xfffd;
+
 const ETH_IPV4 = 0x0800;
 const ETH_IPV6 = 0x86dd;
 
@@ -81,6 +87,7 @@ export function decodeLink(linktype: number, buf: Buffer, out: PacketInfo): bool
   const len = buf.length;
   let off: number;
   let etherType: number;
+  out.tls = false;
   switch (linktype) {
     case Linktype.ETHERNET: {
       if (len < 14) return false;
@@ -114,6 +121,7 @@ export function decodeLink(linktype: number, buf: Buffer, out: PacketInfo): bool
       if (len < 20) return false;
       off = 20;
       etherType = buf.readUInt16BE(0);
+      out.tls = buf.readUInt16BE(8) === ARPHRD_TLS_PLAINTEXT;
       break;
     case Linktype.NULL:
     case Linktype.LOOP: {

@@ -137,6 +137,8 @@ class Flow {
     readonly keyA: number | string,
     readonly keyB: number | string,
     tsNs: number,
+    /** Plaintext from TLS uprobes: a flow of its own, apart from the same 4-tuple's ciphertext. */
+    readonly tls = false,
   ) {
     this.lastNs = tsNs;
   }
@@ -167,6 +169,7 @@ export class Pipeline {
   readonly flowLimits: FlowLimits;
   private readonly stats: PipelineStats;
   private readonly tcpFlows4 = new Map<number, Map<number, Flow>>();
+  private readonly tlsFlows4 = new Map<number, Map<number, Flow>>();
   private readonly flowsByString = new Map<string, Flow>();
   private readonly udpFlows = new Map<string, Flow>();
   /** All live flows in creation order (for idle scans and eviction). */
@@ -290,12 +293,13 @@ export class Pipeline {
     if (p.ipVersion === 4) {
       const a = p.src4 * 65536 + p.srcPort;
       const b = p.dst4 * 65536 + p.dstPort;
-      flow = a <= b ? this.tcpFlows4.get(a)?.get(b) : this.tcpFlows4.get(b)?.get(a);
+      const flows4 = p.tls ? this.tlsFlows4 : this.tcpFlows4;
+      flow = a <= b ? flows4.get(a)?.get(b) : flows4.get(b)?.get(a);
       if (flow) dir = flow.keyA === a ? 0 : 1;
     } else {
       const a = `${p.src6}.${p.srcPort}`;
       const b = `${p.dst6}.${p.dstPort}`;
-      flow = this.flowsByString.get(a <= b ? `${a}|${b}` : `${b}|${a}`);
+      flow = this.flowsByString.get(flowKey(a, b, p.tls));
       if (flow) dir = flow.keyA === a ? 0 : 1;
     }
     const synOnly = (flags & (TcpFlag.SYN | TcpFlag.ACK)) === TcpFlag.SYN;
@@ -366,7 +370,7 @@ export class Pipeline {
     const ips: [string, string] = v4 ? [ipv4ToString(p.src4), ipv4ToString(p.dst4)] : [ipv6ToString(p.src6), ipv6ToString(p.dst6)];
     const keyA = v4 ? p.src4 * 65536 + p.srcPort : `${p.src6}.${p.srcPort}`;
     const keyB = v4 ? p.dst4 * 65536 + p.dstPort : `${p.dst6}.${p.dstPort}`;
-    const flow = new Flow(tcp, ips, [p.srcPort, p.dstPort], this.candidatesFor(tcp, p.srcPort, p.dstPort), keyA, keyB, tsNs);
+    const flow = new Flow(tcp, ips, [p.srcPort, p.dstPort], this.candidatesFor(tcp, p.srcPort, p.dstPort), keyA, keyB, tsNs, p.tls);
     if (tcp) {
       const sink = (dir: number) => ({
         bytes: (buf: Buffer, off: number, end: number, ts: number) => this.bytes(flow, dir, buf, off, end, ts),
@@ -375,10 +379,11 @@ export class Pipeline {
       flow.streams = [new HalfStream(sink(0), this.budget, this.stats), new HalfStream(sink(1), this.budget, this.stats)];
       if (typeof keyA === "number" && typeof keyB === "number") {
         const lo = Math.min(keyA, keyB);
-        let inner = this.tcpFlows4.get(lo);
-        if (!inner) this.tcpFlows4.set(lo, (inner = new Map()));
+        const flows4 = flow.tls ? this.tlsFlows4 : this.tcpFlows4;
+        let inner = flows4.get(lo);
+        if (!inner) flows4.set(lo, (inner = new Map()));
         inner.set(Math.max(keyA, keyB), flow);
-      } else this.flowsByString.set(flowKey(keyA, keyB), flow);
+      } else this.flowsByString.set(flowKey(keyA, keyB, flow.tls), flow);
     } else this.udpFlows.set(flowKey(keyA, keyB), flow);
     this.all.add(flow);
     this.stats.flowsTotal++;
@@ -403,10 +408,11 @@ export class Pipeline {
     if (!flow.tcp) this.udpFlows.delete(flowKey(keyA, keyB));
     else if (typeof keyA === "number" && typeof keyB === "number") {
       const lo = Math.min(keyA, keyB);
-      const inner = this.tcpFlows4.get(lo);
+      const flows4 = flow.tls ? this.tlsFlows4 : this.tcpFlows4;
+      const inner = flows4.get(lo);
       inner?.delete(Math.max(keyA, keyB));
-      if (inner && inner.size === 0) this.tcpFlows4.delete(lo);
-    } else this.flowsByString.delete(flowKey(keyA, keyB));
+      if (inner && inner.size === 0) flows4.delete(lo);
+    } else this.flowsByString.delete(flowKey(keyA, keyB, flow.tls));
   }
 
   /** In-order bytes of one direction from the reassembler. */
@@ -680,6 +686,7 @@ export class Pipeline {
       transport: "tcp",
       warnings: flow.stopReason ? [flow.stopReason] : [],
     };
+    if (flow.tls) entry.tls = true;
     this.deliver(flow, entry);
   }
 
@@ -729,6 +736,7 @@ export class Pipeline {
     if (ex.dnsRequest) entry.dnsRequest = ex.dnsRequest;
     if (ex.dnsResponse) entry.dnsResponse = ex.dnsResponse;
     if (ex.grpc) entry.grpc = ex.grpc;
+    if (flow.tls) entry.tls = true;
     this.deliver(flow, entry);
   }
 
@@ -820,6 +828,7 @@ export class Pipeline {
   }
 }
 
-function flowKey(a: number | string, b: number | string): string {
-  return a <= b ? `${a}|${b}` : `${b}|${a}`;
+function flowKey(a: number | string, b: number | string, tls = false): string {
+  const k = a <= b ? `${a}|${b}` : `${b}|${a}`;
+  return tls ? `tls|${k}` : k;
 }
