@@ -72,8 +72,9 @@ function anyHeader(headers: HeaderInit[] | null | undefined, key: string, test: 
   if (!headers) return false;
   for (const h of headers) {
     const name = h.name ?? "";
-    // Compare case-insensitively without lower-casing every name: lengths first.
-    if (name.length === key.length && name.toLowerCase() === key && test(h.value ?? "")) return true;
+    // Case-insensitive, allocation-free in the usual cases: lengths first, then the exact
+    // (HTTP/2 names are lower case), only then a lower-cased copy.
+    if (name.length === key.length && (name === key || name.toLowerCase() === key) && test(h.value ?? "")) return true;
   }
   return false;
 }

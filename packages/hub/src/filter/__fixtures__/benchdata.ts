@@ -3,15 +3,14 @@
 import { EntryStatus, Protocol } from "@tapline/protocol";
 import type { EntryInit } from "@tapline/protocol";
 
-// mulberry32: a small deterministic PRNG so every run builds the same data.
+// xorshift32 (Marsaglia): a tiny deterministic generator so every run builds the same data.
 export function rng(seed: number): () => number {
-  let a = seed >>> 0;
+  let x = seed | 0 || 1;
   return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    return (x >>> 0) / 4294967296;
   };
 }
 
