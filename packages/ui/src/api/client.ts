@@ -1,5 +1,5 @@
 // The hub's HTTP and websocket API, as the UI uses it.
-import { ServiceMap } from "@tapline/protocol";
+import { ServiceMap, parseProtocolName } from "@tapline/protocol";
 import { rowFromJson } from "../model/entryRow.js";
 import type { EntryRow } from "../model/entryRow.js";
 
@@ -49,8 +49,10 @@ export async function fetchEntry(id: string): Promise<EntryRow | undefined> {
 export async function fetchServiceMap(filter: string, signal?: AbortSignal): Promise<ServiceMap> {
   const q = new URLSearchParams();
   if (filter) q.set("filter", filter);
-  const body = (await getJson(`/api/servicemap?${q}`, signal)) as Record<string, unknown>;
-  return ServiceMap.fromObject(body);
+  const body = (await getJson(`/api/servicemap?${q}`, signal)) as { nodes?: unknown[]; edges?: Record<string, unknown>[] };
+  // The hub names edge protocols as filters do ("http"); the schema's enum wants HTTP.
+  const edges = (body.edges ?? []).map((e) => ({ ...e, protocol: typeof e.protocol === "string" ? parseProtocolName(e.protocol) ?? 0 : e.protocol }));
+  return ServiceMap.fromObject({ nodes: body.nodes ?? [], edges });
 }
 
 export interface WorkerStatus {
@@ -71,9 +73,9 @@ export async function fetchWorkers(): Promise<WorkerStatus[]> {
     const stats = (w.stats as Record<string, unknown> | undefined) ?? w;
     const num = (k: string) => Number(stats[k] ?? 0);
     return {
-      workerId: String(w.workerId ?? w.id ?? ""),
+      workerId: String(w.id ?? w.workerId ?? ""),
       node: String(w.node ?? stats.node ?? ""),
-      connected: w.connected !== false && w.gone !== true,
+      connected: w.state === undefined ? w.connected !== false : w.state === "connected",
       packetsSeen: num("packetsSeen"),
       packetsDropped: num("packetsDropped"),
       flowsActive: num("flowsActive"),
@@ -86,7 +88,7 @@ export async function fetchWorkers(): Promise<WorkerStatus[]> {
 /** Validates a filter with the hub's parser (a zero-row query); resolves to the error or undefined. */
 export async function checkFilter(filter: string, signal?: AbortSignal): Promise<FilterError | undefined> {
   try {
-    await getJson(`/api/entries?${new URLSearchParams({ filter, limit: "0" })}`, signal);
+    await getJson(`/api/entries?${new URLSearchParams({ filter, limit: "1" })}`, signal);
     return undefined;
   } catch (e) {
     if (e instanceof FilterError) return e;
