@@ -265,6 +265,32 @@ describe("kubectl against the test API server", () => {
     kube.allowAll();
   });
 
+  test("imperative create commands (protobuf bodies) store what --dry-run=client shows", async () => {
+    const commands = [
+      ["create", "namespace", "imp"],
+      ["create", "configmap", "c1", "-n", "imp", "--from-literal=a=b", "--from-literal=c=d"],
+      ["create", "secret", "generic", "s1", "-n", "imp", "--from-literal=pw=hunter2", "--type=example/x"],
+      ["create", "serviceaccount", "sa1", "-n", "imp"],
+      ["create", "clusterrole", "cr1", "--verb=get,list", "--resource=pods,nodes"],
+      ["create", "clusterrolebinding", "crb1", "--clusterrole=cr1", "--serviceaccount=imp:sa1"],
+      ["create", "role", "r1", "-n", "imp", "--verb=watch", "--resource=services", "--resource-name=x"],
+      ["create", "rolebinding", "rb1", "-n", "imp", "--role=r1", "--user=alice", "--group=devs"],
+      ["create", "priorityclass", "pc1", "--value=1000", "--description=high", "--preemption-policy=Never"],
+    ];
+    for (const args of commands) {
+      const dry = await kubectl([...args, "--dry-run=client", "-o", "json"]);
+      const intended = JSON.parse(dry.stdout);
+      const created = await kubectl(args);
+      expect(created.code, `${args.join(" ")}: ${created.stderr}`).toBe(0);
+      const ns = intended.metadata.namespace;
+      const stored = kube.get(intended.kind, ns, intended.metadata.name)!;
+      const { metadata, status: _status, ...body } = intended;
+      expect(stored, args.join(" ")).toMatchObject(body);
+      expect(stored.metadata.name).toBe(metadata.name);
+    }
+    expect(kube.requests.filter((r) => r.contentType === "application/vnd.kubernetes.protobuf" && r.verb === "create").length).toBeGreaterThanOrEqual(commands.length);
+  });
+
   test("logs returns the text the test set", async () => {
     const pod = kube.list("pods", "shop")[0];
     kube.setPodLog("shop", pod.metadata.name!, "line 1\nline 2\nline 3\n");
