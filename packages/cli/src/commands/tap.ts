@@ -69,7 +69,7 @@ export function registerTap(program: Command): void {
     const cluster = connect(config);
     const { hubPod, target } = await deploy(cluster, { config, regex: compiled, dryRun: false, timeoutMs }, io);
     const forward = await forwardHub(cluster, config, hubPod, io);
-    await announceTarget(forward.url, target, io);
+    await announceTarget(forward.url, target, config.tap.tls, io);
     io.out(`Tapline is ready: ${forward.url}`);
     io.info("Ctrl-C stops the port-forward; Tapline keeps running until `tapline clean`");
     if (config.proxy.open && !(await openBrowser(forward.url))) io.info("no browser opener found; open the URL yourself");

@@ -20,11 +20,13 @@ async function failure(res: Response, what: string): Promise<RuntimeFailure> {
 }
 
 /** Tells a running hub the new tap target at once (it also reads the mounted ConfigMap). */
-export async function putTapTarget(hub: string, target: TapTarget): Promise<"applied" | "unsupported"> {
+export async function putTapTarget(hub: string, target: TapTarget, tls: boolean): Promise<"applied" | "unsupported"> {
+  // The body is the schema's TapConfig in its JSON form (packages/protocol/proto/tapline.proto).
+  const tapConfig = { podRegex: target.podRegex, namespaces: target.namespaces, allNamespaces: target.namespaces.length === 0, tls };
   const res = await request(`${hub}/api/tap`, {
     method: "PUT",
     headers: { "content-type": "application/json" },
-    body: JSON.stringify(target),
+    body: JSON.stringify(tapConfig),
   });
   if (res.status === 404 || res.status === 405) return "unsupported";
   if (!res.ok) throw await failure(res, "updating the tap target");

@@ -128,9 +128,9 @@ export async function findHubPod(cluster: { listPods(ns: string | undefined, lab
 }
 
 /** Pushes the target to the running hub now; the mounted ConfigMap catches up anyway. */
-export async function announceTarget(url: string, target: TapTarget, io: TapOutput): Promise<void> {
+export async function announceTarget(url: string, target: TapTarget, tls: boolean, io: TapOutput): Promise<void> {
   try {
-    const r = await putTapTarget(url, target);
+    const r = await putTapTarget(url, target, tls);
     if (r === "unsupported") io.info("the hub reads the new tap target from its mounted ConfigMap (updated within a minute)");
   } catch (err) {
     io.info(`could not tell the hub the new target now (${errorMessage(err)}); it reads it from its ConfigMap`);
