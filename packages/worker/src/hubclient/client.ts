@@ -52,6 +52,8 @@ interface QueuedBatch {
   count: number;
   bytes: Uint8Array;
   sent: boolean;
+  /** Sent on some connection (maybe stored): evicting it is "unconfirmed", not "dropped". */
+  everSent: boolean;
 }
 
 /** Send no more while this much is buffered in the socket: a slow hub must not grow memory. */
@@ -138,7 +140,7 @@ export class HubClient {
     this.pending = [];
     const seq = ++this.seq;
     const bytes = WorkerMessage.encode({ batch: { workerId: this.opts.workerId, seq, entries } }).finish();
-    this.queue.push({ seq, count: entries.length, bytes, sent: false });
+    this.queue.push({ seq, count: entries.length, bytes, sent: false, everSent: false });
     this.enforceBound();
     this.pump();
   }
@@ -148,7 +150,7 @@ export class HubClient {
     while (held > this.maxQueue && this.queue.length > 1) {
       const old = this.queue.shift()!;
       held -= old.count;
-      if (old.sent) this.stats.entriesUnconfirmed += old.count;
+      if (old.everSent) this.stats.entriesUnconfirmed += old.count;
       else {
         this.stats.entriesDropped += old.count;
         this.droppedSinceLastBatch += old.count;
@@ -173,6 +175,7 @@ export class HubClient {
       }
       ws.send(b.bytes);
       b.sent = true;
+      b.everSent = true;
       this.stats.batchesSent++;
       this.stats.entriesSent += b.count;
     }

@@ -2,3 +2,4 @@ export { startWorker, WorkerConfigError, defaultSidecarPath, WORKER_VERSION } fr
 export type { WorkerOptions, RunningWorker, RuntimeStats } from "./worker.js";
 export { Sidecar, SidecarError } from "./sidecar.js";
 export type { SidecarOptions, SidecarStats } from "./sidecar.js";
+export { parseWorkerArgs, parseBytes, UsageError, USAGE } from "./options.js";

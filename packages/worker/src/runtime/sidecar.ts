@@ -15,6 +15,8 @@ export interface SidecarOptions {
   controlPath: string;
   statsIntervalS?: number;
   tls?: boolean;
+  /** A command the sidecar runs under, e.g. ["ip", "netns", "exec", "ns1"] (it must exec, keeping the pid). */
+  wrap?: string[];
   /** Extra arguments (e.g. --engine pcap). */
   extraArgs?: string[];
   /** The filter to start each run with (the current tap target's). */
@@ -130,7 +132,8 @@ export class Sidecar {
       ...(o.extraArgs ?? []),
     ];
     const started = Date.now();
-    const child = spawn(o.path, args, { stdio: ["ignore", "pipe", "pipe"] });
+    const [cmd, ...pre] = o.wrap?.length ? [...o.wrap, o.path] : [o.path];
+    const child = spawn(cmd, [...pre, ...args], { stdio: ["ignore", "pipe", "pipe"] });
     this.child = child;
     this.current = { kernel_dropped: 0, kernel_received: 0 };
     let streaming = false;

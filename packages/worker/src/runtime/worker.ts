@@ -33,6 +33,8 @@ export interface WorkerOptions {
   interfaces?: string[];
   sidecarPath?: string;
   sidecarArgs?: string[];
+  /** A command prefix the sidecar runs under (tests: ["ip", "netns", "exec", NS]). */
+  sidecarWrap?: string[];
   /** Capture filter when no cluster tells the tap target (default: everything). */
   filter?: string;
   tls?: boolean;
@@ -341,6 +343,8 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
           await consume(source);
         } catch (err) {
           if (err instanceof CaptureFormatError) throw new WorkerConfigError(`${opts.read}: ${err.message}`);
+          const code = (err as NodeJS.ErrnoException).code;
+          if (code) throw new WorkerConfigError(`${opts.read}: cannot read (${(err as Error).message})`);
           throw err;
         }
         await engine.finish();
@@ -357,6 +361,7 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
         statsIntervalS: 2,
         tls: opts.tls,
         extraArgs: opts.sidecarArgs,
+        wrap: opts.sidecarWrap,
         filter: () => filter,
         consume: async (stream, streaming) => void (await consume(stream, streaming)),
         restartMinMs: opts.sidecarRestartMinMs,

@@ -89,7 +89,7 @@ interface Shard {
   used: number;
   inFlight: number;
   stats: PipelineStats | null;
-  finished: ((stats: PipelineStats) => void) | null;
+  finished: { resolve(stats: PipelineStats): void; reject(err: Error): void } | null;
 }
 
 /** The thread module: the .ts source under tests (through dev-loader.mjs), the built .js otherwise. */
@@ -169,8 +169,8 @@ class ShardedEngine implements DissectEngine {
     const all = await Promise.all(
       this.list.map(
         (s) =>
-          new Promise<PipelineStats>((resolve) => {
-            s.finished = resolve;
+          new Promise<PipelineStats>((resolve, reject) => {
+            s.finished = { resolve, reject };
             this.post(s, { type: "finish" });
           }),
       ),
@@ -207,7 +207,7 @@ class ShardedEngine implements DissectEngine {
         return;
       case "finished":
         s.stats = msg.stats as PipelineStats;
-        s.finished?.(s.stats);
+        s.finished?.resolve(s.stats);
         return;
       default:
         return;
@@ -222,7 +222,8 @@ class ShardedEngine implements DissectEngine {
     if (this.failed) return;
     this.failed = err;
     this.release();
-    for (const s of this.list) s.finished?.(s.stats ?? emptyStats());
+    // Entries of that shard's flows are lost: finishing must not pretend otherwise.
+    for (const s of this.list) s.finished?.reject(err);
     this.opts.onError?.(err);
   }
 }

@@ -1,0 +1,139 @@
+// The worker process end to end: the real capture sidecar on a veth between two namespaces,
+// real HTTP (node server, curl) and Redis (redis-server, redis-cli) traffic, startWorker, and a
+// real hub receiving the entries over ws; then a hub restart mid-stream and a sidecar crash.
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startWorker, type RunningWorker } from "@tapline/worker";
+import { createNetnsPair, netnsUnavailableReason, type NetnsPair } from "../helpers/netns.js";
+import { curlRequests, hub, hubEntries, httpServer, redisServer, sidecarPath, tempDir, TOKEN, waitFor, type JsonEntry } from "./traffic.js";
+
+const skip = netnsUnavailableReason() ?? (existsSync(sidecarPath) ? null : `no sidecar at ${sidecarPath} (make -C native)`);
+let pair: NetnsPair;
+
+beforeAll(async () => {
+  if (skip) return;
+  pair = await createNetnsPair();
+  await httpServer(pair, pair.b, pair.a, pair.ipB);
+  await redisServer(pair, pair.b, pair.a, pair.ipB);
+});
+afterAll(async () => {
+  await pair?.cleanup();
+});
+
+function worker(hubUrl: string, extra: Parameters<typeof startWorker>[0] = {}): Promise<RunningWorker> {
+  return startWorker({
+    hubUrl,
+    token: TOKEN,
+    workerId: "e2e-worker",
+    node: "node-e2e",
+    interfaces: [pair.ifA],
+    sidecarPath,
+    sidecarWrap: ["ip", "netns", "exec", pair.a],
+    kubeconfig: false,
+    pcapLimitBytes: 4 << 20,
+    statsIntervalMs: 300,
+    hub: { batchMaxMs: 50, reconnectMinMs: 100, reconnectMaxMs: 300 },
+    ...extra,
+  });
+}
+
+const httpPaths = (l: JsonEntry[]) => l.filter((e) => e.protocol === "HTTP").map((e) => e.httpRequest?.path ?? "");
+
+describe.skipIf(!!skip)(`worker end to end${skip ? ` (skipped: ${skip})` : ""}`, () => {
+  it("delivers every HTTP request and Redis command to the hub once, with the right addresses", async () => {
+    const h = await hub();
+    const w = await worker(h.ingestUrl);
+    try {
+      await waitFor("the worker to connect", () => w.hub!.stats.connected, Boolean);
+      const paths = await curlRequests(pair, pair.a, pair.ipB, "a", 30);
+      for (const cmd of [["SET", "k1", "v1"], ["GET", "k1"], ["INCR", "n"]]) await pair.exec(pair.a, "redis-cli", ["-h", pair.ipB, ...cmd]);
+      const entries = await waitFor("entries in the hub", () => hubEntries(h), (l) => httpPaths(l).filter((p) => p.startsWith("/p/a-")).length >= 30 && l.filter((e) => e.protocol === "REDIS").length >= 3);
+      const http = entries.filter((e) => e.protocol === "HTTP" && e.httpRequest?.path.startsWith("/p/a-"));
+      expect(http.map((e) => e.httpRequest!.path).sort()).toEqual([...paths].sort());
+      for (const e of http) {
+        expect(e.src.ip).toBe(pair.ipA);
+        expect(e.dst).toMatchObject({ ip: pair.ipB, port: 8080 });
+        expect(e.httpResponse?.status).toBe(200);
+      }
+      const redis = entries.filter((e) => e.protocol === "REDIS");
+      expect(redis.map((e) => e.redisRequest?.command)).toEqual(expect.arrayContaining(["SET", "GET", "INCR"]));
+      for (const e of redis) expect(e.dst).toMatchObject({ ip: pair.ipB, port: 6379 });
+      expect(new Set(entries.map((e) => e.id)).size).toBe(entries.length);
+      // The hub got WorkerStats with the capture state and counters.
+      const workers = await waitFor("worker stats", async () => ((await (await fetch(`${h.url}/api/workers`)).json()) as { workers: any[] }).workers, (l) => l[0]?.stats?.packetsSeen > 0);
+      expect(workers[0].stats).toMatchObject({ captureState: "running" });
+      expect(Number(workers[0].stats.entriesSent)).toBeGreaterThanOrEqual(33);
+      // The ring kept the packets for export.
+      expect(w.ring!.stats().packets).toBeGreaterThan(100);
+    } finally {
+      await w.stop();
+      await h.close();
+    }
+  });
+
+  it("survives a hub restart: nothing lost inside the queue bound, overflow counted beyond it", async () => {
+    const db = tempDir("tapline-hubdb-");
+    const storage = join(db.dir, "hub.db");
+    let h = await hub(0, storage);
+    const port = Number(new URL(h.url).port);
+    const bound = 25;
+    const w = await worker(h.ingestUrl, { hub: { maxQueueEntries: bound, batchMaxEntries: 5, batchMaxMs: 50, reconnectMinMs: 100, reconnectMaxMs: 300 } });
+    try {
+      await waitFor("the worker to connect", () => w.hub!.stats.connected, Boolean);
+      const before = await curlRequests(pair, pair.a, pair.ipB, "b1", 10);
+      await waitFor("phase 1 entries", () => hubEntries(h), (l) => httpPaths(l).filter((p) => p.startsWith("/p/b1-")).length === 10);
+      // Hub down: 20 requests fit in the queue bound of 25.
+      await h.close();
+      const during = await curlRequests(pair, pair.a, pair.ipB, "b2", 20);
+      await waitFor("the worker to queue them", () => w.hub!.backlog, (n) => n >= 20);
+      h = await hub(port, storage);
+      let entries = await waitFor("queued entries after the restart", () => hubEntries(h), (l) => httpPaths(l).filter((p) => p.startsWith("/p/b2-")).length === 20);
+      expect(httpPaths(entries).filter((p) => p.startsWith("/p/b")).sort()).toEqual([...before, ...during].sort());
+      expect(w.hub!.stats.entriesDropped).toBe(0);
+      // Hub down again: 60 requests overflow the bound; the overflow is counted, never silent.
+      await waitFor("acknowledgements", () => w.hub!.backlog, (n) => n === 0);
+      await h.close();
+      await curlRequests(pair, pair.a, pair.ipB, "b3", 60, 10);
+      await waitFor("the worker to hold its bound", () => w.hub!.stats.entriesDropped, (n) => n > 0);
+      h = await hub(port, storage);
+      entries = await waitFor("the bounded remainder", () => hubEntries(h), (l) => httpPaths(l).filter((p) => p.startsWith("/p/b3-")).length + w.hub!.stats.entriesDropped >= 60);
+      const kept = httpPaths(entries).filter((p) => p.startsWith("/p/b3-"));
+      expect(kept.length).toBeLessThanOrEqual(bound);
+      expect(kept.length + w.hub!.stats.entriesDropped).toBe(60);
+      expect(new Set(entries.map((e) => e.id)).size).toBe(entries.length);
+      expect(new Set(httpPaths(entries)).size).toBe(httpPaths(entries).length);
+      // The hub learned how many were lost.
+      const workers = await waitFor("the drop count at the hub", async () => ((await (await fetch(`${h.url}/api/workers`)).json()) as { workers: any[] }).workers, (l) => l[0]?.droppedBefore > 0);
+      expect(workers[0].droppedBefore).toBe(w.hub!.stats.entriesDropped);
+    } finally {
+      await w.stop();
+      await h.close();
+      db.remove();
+    }
+  });
+
+  it("restarts a killed sidecar, reports the gap, and captures again", async () => {
+    const h = await hub();
+    const w = await worker(h.ingestUrl, { sidecarRestartMinMs: 300 });
+    try {
+      await waitFor("the worker to connect", () => w.hub!.stats.connected, Boolean);
+      await curlRequests(pair, pair.a, pair.ipB, "d1", 5);
+      await waitFor("entries before the crash", () => hubEntries(h), (l) => httpPaths(l).length >= 5);
+      const pid = w.sidecar!.pid!;
+      process.kill(pid, "SIGKILL");
+      await waitFor("the restart", () => w.sidecar!.stats(), (s) => s.restarts === 1 && s.state === "running");
+      expect(w.sidecar!.pid).not.toBe(pid);
+      expect(w.sidecar!.stats().gapMs).toBeGreaterThanOrEqual(300);
+      expect(w.workerStats().captureState).toMatch(/^running \(sidecar restarted 1x, \d+\.\d s without capture\)$/);
+      const after = await curlRequests(pair, pair.a, pair.ipB, "d2", 5);
+      const entries = await waitFor("entries after the restart", () => hubEntries(h), (l) => httpPaths(l).filter((p) => p.startsWith("/p/d2-")).length === 5);
+      expect(httpPaths(entries).filter((p) => p.startsWith("/p/d2-")).sort()).toEqual(after.sort());
+      const workers = await waitFor("the gap in the hub's worker stats", async () => ((await (await fetch(`${h.url}/api/workers`)).json()) as { workers: any[] }).workers, (l) => /restarted 1x/.test(l[0]?.stats?.captureState ?? ""));
+      expect(workers[0].stats.captureState).toContain("without capture");
+    } finally {
+      await w.stop();
+      await h.close();
+    }
+  });
+});
