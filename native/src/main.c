@@ -334,6 +334,11 @@ int main(int argc, char **argv)
 		}
 		app.has_ctl = 1;
 	}
+	if (a->tls_lib && access(a->tls_lib, R_OK) < 0) {
+		snprintf(err, sizeof(err), "--tls-lib '%s': %s", a->tls_lib, strerror(errno));
+		rc = EXIT_BAD_INPUT;
+		goto cleanup;
+	}
 	/* Without BPF the capture goes on: TLS is an extra, not the input. */
 	if (a->tls) {
 		struct tl_tls_opts to = {.pid = a->tls_pid, .lib = a->tls_lib, .verbose = a->verbose};

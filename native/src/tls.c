@@ -259,6 +259,19 @@ static void tie(struct tl_tls *t, int pid, int hook, const char *comm)
 	report(t, p);
 }
 
+/* Files hooked for every process (the host's libssl, --tls-lib) get a
+ * line with pid 0, so a reader knows hooking is in place before traffic. */
+static void report_file(struct tl_tls *t, int h)
+{
+	if (h < 0)
+		return;
+	char lib[PATH_MAX_ + 32], state[256], sbuf[200];
+	tl_json_string(lib, sizeof(lib), t->hooks[h].path);
+	tl_json_string(state, sizeof(state), state_name(&t->hooks[h], sbuf, sizeof(sbuf)));
+	fprintf(stderr, "{\"type\":\"tls\",\"pid\":0,\"comm\":\"\",\"library\":%s,\"state\":%s,\"bytes\":0}\n",
+		lib, state);
+}
+
 static int is_libssl(const char *path)
 {
 	const char *base = strrchr(path, '/');
@@ -352,7 +365,9 @@ static void hook_system_libs(struct tl_tls *t)
 				continue;
 			char path[PATH_MAX_];
 			snprintf(path, sizeof(path), "%s/%s", dirs[i], de->d_name);
-			hook_file(t, path, path, 1);
+			int before = t->nhooks, h = hook_file(t, path, path, 1);
+			if (h >= before)
+				report_file(t, h);
 		}
 		if (d)
 			closedir(d);
@@ -373,10 +388,17 @@ static int on_event(void *ctx, void *data, size_t size)
 	const struct tls_event *e = data;
 	if (size < sizeof(*e) || e->caplen > size - sizeof(*e))
 		return 0;
-	struct proc *p = proc_slot(t, (int)e->pid, 1);
-	if (p) {
-		if (!p->comm[0])
+	struct proc *p = proc_slot(t, (int)e->pid, 0);
+	if (!p) {
+		/* A process that started after the last scan, through a file
+		 * already hooked: name its library while it still runs. */
+		scan_pid(t, (int)e->pid);
+		if ((p = proc_slot(t, (int)e->pid, 1)) && p->hook < 0) {
 			snprintf(p->comm, sizeof(p->comm), "%.15s", e->comm);
+			report(t, p);
+		}
+	}
+	if (p) {
 		p->seen = t->gen;
 		p->bytes += e->caplen;
 	}
@@ -451,6 +473,7 @@ struct tl_tls *tl_tls_open(const struct tl_tls_opts *o, char *err, size_t errlen
 				 state_name(&t->hooks[h], buf, sizeof(buf)));
 			goto fail;
 		}
+		report_file(t, h);
 	}
 	if (!o->pid)
 		hook_system_libs(t);
