@@ -208,6 +208,42 @@ describe("test API server REST semantics", () => {
     expect(ep!.subsets[0].addresses[0].targetRef.name).toBe("e1");
   });
 
+  test("bad input gets a 4xx Status and the server keeps serving", async () => {
+    const merge = { "content-type": "application/merge-patch+json" };
+    const answers = await Promise.all([
+      kube.request("POST", "/api/v1/namespaces/t/configmaps", { body: "{not json" }),
+      kube.request("POST", "/api/v1/namespaces/t/configmaps", { body: "[1,2]" }),
+      kube.request("POST", "/api/v1/namespaces/t/configmaps", { body: { apiVersion: "apps/v1", kind: "ConfigMap", metadata: { name: "x" } } }),
+      kube.request("POST", "/api/v1/namespaces/t/configmaps", { body: { metadata: { name: "x", namespace: "other" } } }),
+      kube.request("PATCH", "/api/v1/namespaces/t/configmaps/rv-a", { body: "[]", headers: merge }),
+      kube.request("PATCH", "/api/v1/namespaces/t/configmaps/rv-a", { body: "5", headers: merge }),
+      kube.request("PATCH", "/api/v1/namespaces/t/configmaps/rv-a?fieldManager=m", { body: "a: [b", headers: { "content-type": "application/apply-patch+yaml" } }),
+      kube.request("PATCH", "/api/v1/namespaces/t/configmaps/rv-a?fieldManager=m", { body: "kind: Pod\napiVersion: v1\nmetadata: {name: rv-a}", headers: { "content-type": "application/apply-patch+yaml" } }),
+      kube.request("GET", "/api/v1/namespaces/t/configmaps?labelSelector=a%20b%20c"),
+      kube.request("GET", "/api/v1/namespaces/t/configmaps?continue=garbage"),
+      kube.request("POST", "/api/v1/namespaces/t/configmaps", { body: Buffer.from([0x6b, 0x38, 0x73, 0x00, 0xff, 0xff]), headers: { "content-type": "application/vnd.kubernetes.protobuf" } }),
+      kube.request("POST", "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews", { body: { spec: {} } }),
+      kube.request("GET", "/api/v1/namespaces/t/pods/nope/log"),
+    ]);
+    for (const a of answers) {
+      expect(a.status, a.text).toBeGreaterThanOrEqual(400);
+      expect(a.status, a.text).toBeLessThan(500);
+      expect(a.json().kind).toBe("Status");
+    }
+    expect((await kube.request("GET", "/version")).status).toBe(200);
+  });
+
+  test("pod logs follow until the pod goes", async () => {
+    await kube.request("POST", "/api/v1/namespaces/t/pods", { body: { metadata: { name: "talker" }, spec: { containers: [{ name: "c", image: "i:1" }] } } });
+    kube.setPodLog("t", "talker", "first\n");
+    const follow = kube.request("GET", "/api/v1/namespaces/t/pods/talker/log?follow=true");
+    await new Promise((r) => setTimeout(r, 50));
+    kube.appendPodLog("t", "talker", "second\n");
+    await new Promise((r) => setTimeout(r, 50));
+    await kube.request("DELETE", "/api/v1/namespaces/t/pods/talker");
+    expect((await follow).text).toBe("first\nsecond\n");
+  });
+
   test("plain HTTP mode works with kubectl", async () => {
     const plain = await startKubeApi({ tls: false });
     try {

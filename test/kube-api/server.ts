@@ -430,7 +430,9 @@ export function createHandlers(ctx: ServerContext) {
       default:
         throw unsupportedMediaType(ctype);
     }
-    if (typeof patched !== "object" || patched === null) throw badRequest("the patch did not produce an object");
+    if (typeof patched !== "object" || patched === null || Array.isArray(patched)) {
+      throw new KubeError(422, "Invalid", "the server rejected our request due to an error in our request: the patched document is not an object");
+    }
     if (subresource === "scale") return sendJson(res, 200, writeScale(req, q, def, current, patched, dryRun));
     patched.metadata ??= {};
     // A patch may carry a resourceVersion as a precondition; otherwise it applies to the current one.
