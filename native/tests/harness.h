@@ -37,5 +37,6 @@ void test_pcap_writer(void);
 void test_sll2(void);
 void test_control(void);
 void test_filter(void);
+void test_tls_emit(void);
 
 #endif

@@ -11,6 +11,7 @@ int main(void)
 	test_sll2();
 	test_control();
 	test_filter();
+	test_tls_emit();
 	printf("%d passed, %d failed\n", t_passed, t_failed);
 	return t_failed ? 1 : 0;
 }

@@ -16,6 +16,19 @@ void test_args(void)
 	char err[256];
 
 	{
+		const char *v[] = {"x", "-i", "lo", "--tls-pid", "42", "--tls-lib", "/usr/bin/node", NULL};
+		CHECK_EQ_INT(parse(&a, err, v), TL_ARGS_OK);
+		CHECK_EQ_INT(a.tls, 1);
+		CHECK_EQ_INT(a.tls_pid, 42);
+		CHECK_STR(a.tls_lib, "/usr/bin/node");
+		const char *bad_pid[] = {"x", "-i", "lo", "--tls-pid", "0", NULL};
+		CHECK_EQ_INT(parse(&a, err, bad_pid), TL_ARGS_ERROR);
+		const char *with_file[] = {"x", "-r", "f.pcap", "--tls", NULL};
+		CHECK_EQ_INT(parse(&a, err, with_file), TL_ARGS_ERROR);
+		CHECK(strstr(err, "-r") != NULL);
+	}
+
+	{
 		const char *v[] = {"x", "-i", "eth0", NULL};
 		CHECK_EQ_INT(parse(&a, err, v), TL_ARGS_OK);
 		CHECK_EQ_INT(a.n_ifaces, 1);

@@ -217,6 +217,25 @@ describe.skipIf(skipReason !== null)("tapline-capture --tls", () => {
     expect(http.every((e) => e.tls === true)).toBe(true);
   });
 
+  it("without BPF permission --tls says why in one line and captures on", async (ctx) => {
+    if (spawnSync("sh", ["-c", "command -v setpriv"]).status !== 0) ctx.skip("setpriv is not installed");
+    const out = join(dir, "noperm.pcap");
+    // Root without CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN: AF_PACKET works, loading BPF does not.
+    const drop = ["--inh-caps=-bpf,-perfmon,-sys_admin", "--bounding-set=-bpf,-perfmon,-sys_admin"];
+    const c = spawn("setpriv", [...drop, BIN, "-i", "lo", "--tls", "-f", `tcp port ${PORT}`, "-w", out, "-q"], { stdio: ["ignore", "ignore", "pipe"] });
+    children.push(c);
+    let err = "";
+    c.stderr!.on("data", (d: Buffer) => (err += d.toString()));
+    await waitFor(() => err.includes("\n") || c.exitCode !== null, "the capture's warning");
+    expect(err).toMatch(/^tapline-capture: warning: --tls unavailable: permission denied loading BPF programs .*; capturing without TLS\n$/);
+    await waitFor(() => existsSync(out) && statSync(out).size >= 24, "the capture to start");
+    run("curl", ["-sk", `https://127.0.0.1:${PORT}/after-warning`]);
+    await new Promise((r) => setTimeout(r, 200));
+    c.kill("SIGINT");
+    expect(await exited(c)).toBe(0);
+    expect(statSync(out).size).toBeGreaterThan(24 + 1000); // the ciphertext connection was captured
+  });
+
   it("without --tls the same traffic gives no HTTP and no tls entry", () => {
     const entries = dissect(withoutTls);
     expect(entries.length).toBeGreaterThan(0); // the ciphertext connections are there
