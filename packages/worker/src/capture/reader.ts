@@ -73,7 +73,30 @@ export class PcapReader {
   push(chunk: Buffer): void {
     if (this.stopped || chunk.length === 0) return;
     let buf = chunk;
-    if (this.rest) {
+    if (this.rest && this.headerDone) {
+      // Complete the record split across chunks by copying only its own bytes, then go on in
+      // the new chunk itself (joining whole chunks would copy every byte once more).
+      let rest: Buffer = this.rest;
+      for (;;) {
+        const need = this.recordSize(rest); // grows from the header size to the record size
+        if (rest.length >= need) break;
+        if (buf.length === 0) {
+          this.rest = rest;
+          return;
+        }
+        const take = Math.min(need - rest.length, buf.length);
+        rest = Buffer.concat([rest, buf.subarray(0, take)]);
+        buf = buf.subarray(take);
+      }
+      this.rest = null;
+      const used = this.stats.format === "pcap" ? this.readPcap(rest, 0) : this.readPcapng(rest, 0);
+      if (this.stopped) return;
+      if (used < rest.length) {
+        this.rest = Buffer.concat([rest.subarray(used), buf]);
+        buf = this.rest;
+        this.rest = null;
+      }
+    } else if (this.rest) {
       buf = Buffer.concat([this.rest, chunk]);
       this.rest = null;
     }
@@ -110,6 +133,18 @@ export class PcapReader {
     this.stats.stoppedReason = reason;
     this.rest = null;
     return Number.MAX_SAFE_INTEGER;
+  }
+
+  /** Size of the record/block starting `b` (its header size while the header is incomplete). */
+  private recordSize(b: Buffer): number {
+    if (this.stats.format === "pcap") {
+      if (b.length < 16) return 16;
+      const caplen = this.le ? b.readUInt32LE(8) : b.readUInt32BE(8);
+      return caplen > MAX_RECORD ? 16 : 16 + caplen;
+    }
+    if (b.length < 12) return 12;
+    const total = this.le ? b.readUInt32LE(4) : b.readUInt32BE(4);
+    return total < 12 || total > MAX_BLOCK ? 12 : total;
   }
 
   /** Bytes of file header consumed, or -1 when more bytes are needed to decide. */
