@@ -2,10 +2,9 @@
 // the listeners (live stream, metrics) about the entries that were new.
 import { Entry } from "@tapline/protocol";
 import type { EntryInit } from "@tapline/protocol";
-import { decodeEntry, normalizeLongs } from "./decode.js";
 import { columnValues } from "../filter/columns.js";
 import type { Redactor } from "../redact/index.js";
-import type { EntryStore, NewRow } from "../store/index.js";
+import type { EntryStore, NewRow, SeqUpdate } from "../store/index.js";
 
 export type StoredListener = (entries: Entry[]) => void;
 
@@ -26,22 +25,27 @@ export class IngestPipeline {
     this.listeners.push(listener);
   }
 
-  /** Entries as encoded by a worker (views into its message). Returns how many were new. */
-  ingestEncoded(workerId: string, encoded: Uint8Array[]): number {
+  /**
+   * Entries as encoded by a worker (views into its message), stored in one transaction with the
+   * batch's seq when given. Returns how many were new.
+   */
+  ingestEncoded(workerId: string, encoded: Uint8Array[], seq?: SeqUpdate): number {
     const entries: Entry[] = [];
     const rows: NewRow[] = [];
     for (const bytes of encoded) {
       let entry: Entry;
       try {
-        entry = decodeEntry(bytes);
+        entry = Entry.decode(bytes);
       } catch {
         this.counters.invalid++;
         continue;
       }
-      const changed = this.redactor.redactEntry(entry);
+      // The byte pre-check spares the redactor's walk (and the re-encode) for entries that
+      // provably hold nothing it would change; those are stored as the bytes the worker sent.
+      const changed = this.redactor.mayRedact(bytes) && this.redactor.redactEntry(entry);
       this.add(entry, workerId, changed ? Entry.encode(entry).finish() : bytes, entries, rows);
     }
-    return this.commit(entries, rows);
+    return this.commit(entries, rows, seq);
   }
 
   /** Entries built in-process (e.g. a local capture or file view); redacted like worker ones. */
@@ -49,11 +53,11 @@ export class IngestPipeline {
     const entries: Entry[] = [];
     const rows: NewRow[] = [];
     for (const init of inits) {
-      const entry = normalizeLongs(init instanceof Entry ? init : Entry.fromObject(init));
+      const entry = init instanceof Entry ? init : Entry.fromObject(init);
       this.redactor.redactEntry(entry);
       this.add(entry, workerId, Entry.encode(entry).finish(), entries, rows);
     }
-    return this.commit(entries, rows);
+    return this.commit(entries, rows, undefined);
   }
 
   private add(entry: Entry, workerId: string, data: Uint8Array, entries: Entry[], rows: NewRow[]): void {
@@ -63,11 +67,12 @@ export class IngestPipeline {
     }
     if (entry.redacted) this.counters.redacted++;
     entries.push(entry);
+    // Columns come from the redacted entry: the path column holds the redacted query.
     rows.push({ id: entry.id, workerId: entry.workerId || workerId, columns: columnValues(entry), data });
   }
 
-  private commit(entries: Entry[], rows: NewRow[]): number {
-    const inserted = this.store.insertBatch(rows);
+  private commit(entries: Entry[], rows: NewRow[], seq: SeqUpdate | undefined): number {
+    const inserted = this.store.insertBatch(rows, seq);
     const fresh: Entry[] = [];
     for (let i = 0; i < inserted.length; i++) if (inserted[i]) fresh.push(entries[i]);
     this.counters.entries += fresh.length;

@@ -11,7 +11,6 @@ import type { MapRow } from "../servicemap/index.js";
 import { harEntry, harLog, isHttpEntry } from "../har/index.js";
 import { parseTime } from "./time.js";
 import { BadRequestError } from "./errors.js";
-import { decodeEntry } from "../ingest/decode.js";
 import "./types.js";
 
 
@@ -42,7 +41,7 @@ async function apiPlugin(app: FastifyInstance): Promise<void> {
   app.get<{ Params: { id: string } }>("/api/entries/:id", async (req, reply) => {
     const data = store.get(req.params.id);
     if (!data) return reply.code(404).send({ error: `no entry ${req.params.id}` });
-    return entryJson(decodeEntry(data));
+    return entryJson(Entry.decode(data));
   });
 
   app.get<{ Querystring: FilterQuery }>("/api/stream", { websocket: true }, (socket, req) => {
@@ -68,7 +67,7 @@ async function apiPlugin(app: FastifyInstance): Promise<void> {
       for (const row of store.scan<MapRow>(MAP_COLUMNS, filter.sql, sinceUs, untilUs)) map.add(row);
     } else {
       for (const row of store.scan<MapRow & { data: Buffer }>(`${MAP_COLUMNS}, data`, filter.sql, sinceUs, untilUs)) {
-        if (filter.predicate(decodeEntry(row.data))) map.add(row);
+        if (filter.predicate(Entry.decode(row.data))) map.add(row);
       }
     }
     const { nodes, edges } = map.build();

@@ -87,11 +87,11 @@ async function ingestPlugin(app: FastifyInstance, opts: IngestPluginOptions): Pr
           worker.batches++;
           worker.entries += batch.entries.length;
           worker.droppedBefore += batch.droppedBefore;
-          pipeline.ingestEncoded(worker.id, batch.entries);
           // seq 0 is an entry-less batch carrying only dropped_before: not part of the sequence.
-          if (batch.seq > worker.lastSeq) {
+          const next = batch.seq > worker.lastSeq;
+          pipeline.ingestEncoded(worker.id, batch.entries, next ? { workerId: worker.id, seq: batch.seq } : undefined);
+          if (next) {
             worker.lastSeq = batch.seq;
-            store.setLastSeq(worker.id, batch.seq);
             if (++unacked >= ackEveryBatches) sendAck();
             else ackTimer ??= setTimeout(sendAck, ackIntervalMs);
           }

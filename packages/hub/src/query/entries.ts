@@ -1,7 +1,6 @@
 // Paged entry queries: SQL narrows (and orders newest first by rowid); when the compiled filter
 // is not exact, the predicate decides on the decoded rows, scanning a bounded number per call.
 import { Entry } from "@tapline/protocol";
-import { decodeEntry } from "../ingest/decode.js";
 import type { EntryStore } from "../store/index.js";
 import type { CompiledFilter } from "./filter.js";
 
@@ -18,7 +17,7 @@ const SCAN_CHUNK = 500;
 export function queryEntries(store: EntryStore, filter: CompiledFilter, before: number, limit: number): EntryPage {
   if (filter.sql.exact) {
     const rows = store.page(filter.sql, before, limit);
-    return { entries: rows.map((r) => decodeEntry(r.data)), next: rows.length === limit ? rows[rows.length - 1].rowid : null };
+    return { entries: rows.map((r) => Entry.decode(r.data)), next: rows.length === limit ? rows[rows.length - 1].rowid : null };
   }
   const entries: Entry[] = [];
   let cursor = before;
@@ -28,7 +27,7 @@ export function queryEntries(store: EntryStore, filter: CompiledFilter, before: 
     for (const r of rows) {
       cursor = r.rowid;
       scanned++;
-      const e = decodeEntry(r.data);
+      const e = Entry.decode(r.data);
       if (filter.predicate(e)) {
         entries.push(e);
         if (entries.length === limit) return { entries, next: cursor };
@@ -43,7 +42,7 @@ export function queryEntries(store: EntryStore, filter: CompiledFilter, before: 
 export function* scanEntries(store: EntryStore, filter: CompiledFilter, sinceUs: number, untilUs: number, max: number): IterableIterator<Entry> {
   let n = 0;
   for (const row of store.scan<{ data: Buffer }>("data", filter.sql, sinceUs, untilUs)) {
-    const e = decodeEntry(row.data);
+    const e = Entry.decode(row.data);
     if (!filter.sql.exact && !filter.predicate(e)) continue;
     yield e;
     if (++n >= max) return;

@@ -45,6 +45,11 @@ export class NameMatcher {
     this.allowed = new Set(options.defaults ? DEFAULT_ALLOWED_NAMES.filter((n) => !userKeys.has(n)) : []);
   }
 
+  /** The normalized words a name is tested for (none contains another). */
+  get wordList(): readonly string[] {
+    return this.words;
+  }
+
   get empty(): boolean {
     return this.words.length === 0;
   }

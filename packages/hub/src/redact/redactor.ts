@@ -6,6 +6,7 @@ import type {
   BodyInit, EntryInit, HeaderInit, KafkaTopicInit, RedisRequestInit, RedisValueInit,
 } from "@tapline/protocol";
 import { NameMatcher } from "./names.js";
+import { RedactPrecheck } from "./precheck.js";
 import { REDACTED, redactJson, redactMultipart, redactPathQuery, redactUrlEncoded } from "./text.js";
 
 export interface RedactOptions {
@@ -25,6 +26,7 @@ export class Redactor {
   private readonly names: NameMatcher;
   private readonly patterns: RegExp[];
   private changed = false;
+  private readonly precheck: RedactPrecheck;
 
   constructor(options: RedactOptions) {
     this.names = new NameMatcher({ defaults: options.defaults, keys: options.keys });
@@ -39,6 +41,12 @@ export class Redactor {
       if (re.test("")) throw new RedactConfigError(`redact: value pattern /${source}/ matches the empty string`);
       return re;
     });
+    this.precheck = new RedactPrecheck(this.names, this.patterns.length > 0);
+  }
+
+  /** False only when redactEntry would provably leave this encoded Entry unchanged (precheck.ts). */
+  mayRedact(encoded: Uint8Array): boolean {
+    return this.precheck.mayRedact(encoded);
   }
 
   /** Redacts `entry` in place; returns true (and sets entry.redacted) when anything changed. */

@@ -1,2 +1,2 @@
 export { EntryStore } from "./store.js";
-export type { StoreOptions, NewRow, SqlFilter, StoreStats } from "./store.js";
+export type { StoreOptions, NewRow, SqlFilter, StoreStats, SeqUpdate } from "./store.js";

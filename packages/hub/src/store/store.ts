@@ -23,6 +23,12 @@ export interface NewRow {
   data: Uint8Array;
 }
 
+/** A worker's batch sequence number, stored with the batch's rows. */
+export interface SeqUpdate {
+  workerId: string;
+  seq: number;
+}
+
 export interface SqlFilter {
   where: string;
   params: unknown[];
@@ -46,13 +52,25 @@ const LOW = 0.75;
 const EVICT_CHUNK = 5000;
 const STATEMENT_CACHE = 64;
 
+/**
+ * The indexes, chosen by what the filter compiler's SQL and the scans use (an index costs about
+ * as much per insert as the row itself): ts for the time-window scans (service map, HAR, PCAP),
+ * and the equality/range fields people filter traffic by. Each index ends in the rowid, so
+ * `col = ? ORDER BY rowid DESC LIMIT n` walks it backwards and stops after n rows. `protocol`
+ * (seven values, rarely selective) and the rest are decided by walking rowid DESC.
+ */
+const INDEXED = ["ts", "src_pod", "src_namespace", "dst_pod", "dst_namespace", "dst_service", "method", "status_code", "elapsed_ms"];
+/** Indexes earlier versions created that are no longer kept (dropped when an old file is opened). */
+const RETIRED_INDEXES = ["entries_protocol"];
+
 export class EntryStore {
   readonly path: string;
   readonly limitBytes: number;
   private readonly db: Database.Database;
   private readonly insertStmt: Statement;
   private readonly getStmt: Statement;
-  private readonly insertTx: (rows: NewRow[], out: boolean[]) => void;
+  private readonly insertTx: (rows: NewRow[], out: boolean[], seq: SeqUpdate | undefined) => void;
+  private readonly seqStmt: Statement;
   private readonly cache = new Map<string, Statement>();
   private readonly pageSize: number;
   private entryCount: number;
@@ -74,6 +92,8 @@ export class EntryStore {
     this.db.pragma("journal_mode = WAL");
     this.db.pragma("synchronous = NORMAL");
     this.db.pragma("temp_store = MEMORY");
+    // Index pages are touched at random by inserts: keep them in memory (64 MiB at most).
+    this.db.pragma(`cache_size = -${Math.min(65536, Math.max(2048, Math.floor(this.limitBytes / 1024 / 8)))}`);
     this.pageSize = this.db.pragma("page_size", { simple: true }) as number;
     // Keep the WAL small relative to the limit: checkpoint often and truncate it afterwards.
     const walPages = Math.max(64, Math.min(1000, Math.floor(this.limitBytes / this.pageSize / 20)));
@@ -84,14 +104,19 @@ export class EntryStore {
     for (const c of COLUMNS) if (!/^[a-z_]+$/.test(c.name)) throw new Error(`store: bad column name ${c.name}`);
     const cols = COLUMNS.map((c) => `${c.name} ${c.sqlType} NOT NULL`).join(", ");
     this.db.exec(`CREATE TABLE IF NOT EXISTS entries (rowid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, worker_id TEXT NOT NULL, ${cols}, data BLOB NOT NULL)`);
-    for (const c of COLUMNS) if (c.indexed) this.db.exec(`CREATE INDEX IF NOT EXISTS entries_${c.name} ON entries(${c.name})`);
+    for (const name of RETIRED_INDEXES) this.db.exec(`DROP INDEX IF EXISTS ${name}`);
+    for (const c of INDEXED) {
+      if (!COLUMNS.some((col) => col.name === c)) throw new Error(`store: index on unknown column ${c}`);
+      this.db.exec(`CREATE INDEX IF NOT EXISTS entries_${c} ON entries(${c})`);
+    }
     this.db.exec("CREATE TABLE IF NOT EXISTS worker_seq (worker_id TEXT PRIMARY KEY, seq INTEGER NOT NULL)");
 
     const names = ["id", "worker_id", ...COLUMNS.map((c) => c.name), "data"];
     this.insertStmt = this.db.prepare(`INSERT OR IGNORE INTO entries (${names.join(", ")}) VALUES (${names.map(() => "?").join(", ")})`);
     this.getStmt = this.db.prepare("SELECT data FROM entries WHERE id = ?").pluck();
+    this.seqStmt = this.db.prepare("INSERT INTO worker_seq (worker_id, seq) VALUES (?, ?) ON CONFLICT(worker_id) DO UPDATE SET seq = max(seq, excluded.seq)");
     const args: unknown[] = new Array(names.length);
-    this.insertTx = this.db.transaction((rows: NewRow[], out: boolean[]) => {
+    this.insertTx = this.db.transaction((rows: NewRow[], out: boolean[], seq: SeqUpdate | undefined) => {
       for (const row of rows) {
         args[0] = row.id;
         args[1] = row.workerId;
@@ -99,16 +124,21 @@ export class EntryStore {
         args[names.length - 1] = row.data;
         out.push(this.insertStmt.run(args).changes === 1);
       }
+      // In the same transaction: a batch's seq is stored exactly when its entries are.
+      if (seq) this.seqStmt.run(seq.workerId, seq.seq);
     });
     this.entryCount = this.db.prepare("SELECT count(*) FROM entries").pluck().get() as number;
   }
 
-  /** Inserts rows in one transaction; returns, per row, whether it was new (false: duplicate id). */
-  insertBatch(rows: NewRow[]): boolean[] {
+  /**
+   * Inserts rows in one transaction, with the sender's batch seq when given; returns, per row,
+   * whether it was new (false: duplicate id).
+   */
+  insertBatch(rows: NewRow[], seq?: SeqUpdate): boolean[] {
     const out: boolean[] = [];
-    if (rows.length === 0) return out;
+    if (rows.length === 0 && !seq) return out;
     try {
-      this.insertTx(rows, out);
+      this.insertTx(rows, out, seq);
     } catch (err) {
       // Disk full or I/O error: count the loss, report it in /api/health, make room, keep serving.
       this.diskFull ||= (err as { code?: string }).code === "SQLITE_FULL";
@@ -147,7 +177,7 @@ export class EntryStore {
   }
 
   setLastSeq(workerId: string, seq: number): void {
-    this.statement("INSERT INTO worker_seq (worker_id, seq) VALUES (?, ?) ON CONFLICT(worker_id) DO UPDATE SET seq = max(seq, excluded.seq)").run(workerId, seq);
+    this.seqStmt.run(workerId, seq);
   }
 
   usedBytes(): number {
