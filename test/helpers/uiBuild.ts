@@ -19,7 +19,8 @@ function newest(dir: string): number {
 export function ensureUiBuilt(): string {
   const index = join(uiDir, "index.html");
   if (!existsSync(index) || statSync(index).mtimeMs < newest(uiSrc)) {
-    execFileSync("pnpm", ["-C", fileURLToPath(new URL("../../packages/ui", import.meta.url)), "run", "build"], { stdio: "pipe" });
+    // vitest sets NODE_ENV=test, which would make vite bundle React's development build.
+    execFileSync("pnpm", ["-C", fileURLToPath(new URL("../../packages/ui", import.meta.url)), "run", "build"], { stdio: "pipe", env: { ...process.env, NODE_ENV: "production" } });
   }
   return uiDir;
 }

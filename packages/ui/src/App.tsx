@@ -6,7 +6,8 @@ import { FilterBar } from "./components/FilterBar/index.js";
 import { ServiceMap } from "./components/ServiceMap/index.js";
 import { TrafficTable } from "./components/TrafficTable/index.js";
 import { WorkerPanel } from "./components/WorkerPanel/index.js";
-import { LiveBuffer } from "./model/liveBuffer.js";
+import { LiveBuffer, emptyView } from "./model/liveBuffer.js";
+import type { RowView } from "./model/liveBuffer.js";
 import type { EntryRow } from "./model/entryRow.js";
 import { buildGraph } from "./model/serviceMapGraph.js";
 import type { Graph } from "./model/serviceMapGraph.js";
@@ -21,7 +22,7 @@ export function App() {
   const [dark, setDark] = useState(() => localStorage.getItem("tapline.theme") === "dark" || (!localStorage.getItem("tapline.theme") && matchMedia?.("(prefers-color-scheme: dark)").matches));
   const [paused, setPaused] = useState(false);
   const [follow, setFollow] = useState(true);
-  const [rows, setRows] = useState<readonly EntryRow[]>([]);
+  const [rows, setRows] = useState<RowView>(emptyView);
   const [selected, setSelected] = useState<EntryRow | undefined>();
   const [older, setOlder] = useState<string | undefined>();
   const [connected, setConnected] = useState(false);
@@ -46,7 +47,7 @@ export function App() {
   useEffect(() => {
     const buf = buffer.current;
     buf.clear();
-    setRows([]);
+    setRows(emptyView);
     setOlder(undefined);
     setStreamError(undefined);
     const ctrl = new AbortController();
@@ -84,7 +85,9 @@ export function App() {
   // A shared URL may name an entry that is not in the live window.
   useEffect(() => {
     if (!view.selected || selected?.id === view.selected) return;
-    const inBuffer = buffer.current.snapshot().find((r) => r.id === view.selected);
+    const snap = buffer.current.snapshot();
+    const at = snap.indexOf(view.selected);
+    const inBuffer = at >= 0 ? snap.at(at) : undefined;
     if (inBuffer) setSelected(inBuffer);
     else void fetchEntry(view.selected).then((r) => r && setSelected(r), () => undefined);
   }, [view.selected, selected, rows]);

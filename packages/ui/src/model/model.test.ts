@@ -31,6 +31,11 @@ describe("entry rows", () => {
   });
 });
 
+const ids = (b: LiveBuffer) => {
+  const v = b.snapshot();
+  return Array.from({ length: v.length }, (_, i) => v.at(i).id);
+};
+
 describe("live buffer", () => {
   it("shows the newest first, drops duplicates and stays bounded", () => {
     const b = new LiveBuffer(5);
@@ -38,9 +43,19 @@ describe("live buffer", () => {
     expect(b.flush()).toBe(true);
     b.push([3, 4, 5, 6, 7].map((i) => toRow(entry(i))));
     b.flush();
-    expect(b.snapshot().map((r) => r.id)).toEqual(["w-7", "w-6", "w-5", "w-4", "w-3"]);
+    expect(ids(b)).toEqual(["w-7", "w-6", "w-5", "w-4", "w-3"]);
     expect(b.evicted).toBe(2);
     expect(b.flush()).toBe(false);
+  });
+  it("puts paged older rows after the live ones and evicts them first", () => {
+    const b = new LiveBuffer(4);
+    b.appendOlder([toRow(entry(2)), toRow(entry(1))]);
+    b.push([toRow(entry(3)), toRow(entry(4))]);
+    b.flush();
+    expect(ids(b)).toEqual(["w-4", "w-3", "w-2", "w-1"]);
+    b.push([toRow(entry(5))]);
+    b.flush();
+    expect(ids(b)).toEqual(["w-5", "w-4", "w-3", "w-2"]);
   });
   it("holds every id at most once under any arrival order", () => {
     fc.assert(fc.property(fc.array(fc.array(fc.integer({ min: 0, max: 50 }), { maxLength: 20 }), { maxLength: 20 }), (batches) => {
@@ -49,9 +64,10 @@ describe("live buffer", () => {
         b.push(batch.map((i) => toRow(entry(i))));
         b.flush();
       }
-      const ids = b.snapshot().map((r) => r.id);
-      expect(new Set(ids).size).toBe(ids.length);
-      expect(ids.length).toBeLessThanOrEqual(30);
+      const all = ids(b);
+      expect(new Set(all).size).toBe(all.length);
+      expect(all.length).toBeLessThanOrEqual(30);
+      expect(b.snapshot().indexOf(all[all.length - 1] ?? "none")).toBe(all.length - 1);
     }));
   });
 });

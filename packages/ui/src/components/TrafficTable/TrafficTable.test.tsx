@@ -4,11 +4,14 @@ import { useState } from "react";
 import { Entry, Protocol } from "@tapline/protocol";
 import { toRow } from "../../model/entryRow.js";
 import type { EntryRow } from "../../model/entryRow.js";
+import type { RowView } from "../../model/liveBuffer.js";
 import { TrafficTable } from "./index.js";
 
-const rows = Array.from({ length: 10_000 }, (_, i) =>
+const list = Array.from({ length: 10_000 }, (_, i) =>
   toRow(Entry.fromObject({ id: `e${i}`, protocol: Protocol.REDIS, timestampNs: 1e18, redisRequest: { command: "GET", key: `k${i}` }, redisResponse: { value: { kind: 4, text: "v" } } })),
 );
+
+const rows: RowView = { length: list.length, at: (i) => list[i], indexOf: (id) => list.findIndex((r) => r.id === id) };
 
 function Harness() {
   const [sel, setSel] = useState<EntryRow | undefined>();

@@ -1,13 +1,14 @@
 import { useEffect, useRef } from "react";
 import { useVirtualizer } from "@tanstack/react-virtual";
 import type { EntryRow } from "../../model/entryRow.js";
+import type { RowView } from "../../model/liveBuffer.js";
 import { formatBytes, formatElapsed, formatTime } from "../../model/format.js";
 import "./style.css";
 
 const ROW_HEIGHT = 26;
 
 interface Props {
-  rows: readonly EntryRow[];
+  rows: RowView;
   selectedId?: string;
   onSelect(row: EntryRow): void;
   /** Keep the newest row in view as entries arrive. */
@@ -22,7 +23,7 @@ export function TrafficTable({ rows, selectedId, onSelect, follow }: Props) {
     getScrollElement: () => scrollRef.current,
     estimateSize: () => ROW_HEIGHT,
     overscan: 12,
-    getItemKey: (i) => rows[i].id,
+    getItemKey: (i) => rows.at(i).id,
     initialRect: { width: 1200, height: 600 },
   });
 
@@ -30,7 +31,7 @@ export function TrafficTable({ rows, selectedId, onSelect, follow }: Props) {
     if (follow && scrollRef.current) scrollRef.current.scrollTop = 0;
   }, [rows, follow]);
 
-  const selectedIndex = selectedId ? rows.findIndex((r) => r.id === selectedId) : -1;
+  const selectedIndex = selectedId ? rows.indexOf(selectedId) : -1;
   const onKeyDown = (e: React.KeyboardEvent) => {
     if (e.key !== "ArrowDown" && e.key !== "ArrowUp" && e.key !== "Home" && e.key !== "End") return;
     e.preventDefault();
@@ -40,7 +41,7 @@ export function TrafficTable({ rows, selectedId, onSelect, follow }: Props) {
     else if (e.key === "ArrowUp") i = Math.max(0, i - 1);
     else if (e.key === "Home") i = 0;
     else i = rows.length - 1;
-    onSelect(rows[i]);
+    onSelect(rows.at(i));
     virtualizer.scrollToIndex(i, { align: "auto" });
   };
 
@@ -61,7 +62,7 @@ export function TrafficTable({ rows, selectedId, onSelect, follow }: Props) {
         {rows.length === 0 && <div className="traffic-empty">No entries yet. Traffic appears here as it is captured.</div>}
         <div style={{ height: virtualizer.getTotalSize(), position: "relative" }}>
           {virtualizer.getVirtualItems().map((v) => {
-            const r = rows[v.index];
+            const r = rows.at(v.index);
             return (
               <div
                 key={v.key}
