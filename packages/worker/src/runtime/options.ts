@@ -23,7 +23,8 @@ export const USAGE = `usage: tapline-worker [--hub ws://HOST:8899/ws/worker] [--
   --filter EXPR        capture filter when no cluster gives a tap target
   --tls                capture TLS plaintext (eBPF, see native/README.md)
   --sidecar PATH       tapline-capture binary (env TAPLINE_CAPTURE)
-  --stats-interval SEC WorkerStats to the hub every SEC (default 5)`;
+  --stats-interval SEC WorkerStats to the hub every SEC (default 5)
+  --output jsonl|none  without --hub: print entries as JSON lines (default) or only count them`;
 
 export class UsageError extends Error {
   override name = "UsageError";
@@ -61,7 +62,7 @@ export function parseWorkerArgs(argv: string[], env: NodeJS.ProcessEnv = process
         dissectors: { type: "string" }, "sample-rate": { type: "string" }, threads: { type: "string" },
         "max-flow-bytes": { type: "string" }, "max-total-bytes": { type: "string" }, "max-flows": { type: "string" },
         queue: { type: "string" }, kubeconfig: { type: "string" }, "no-kube": { type: "boolean" }, filter: { type: "string" },
-        tls: { type: "boolean" }, sidecar: { type: "string" }, "stats-interval": { type: "string" }, help: { type: "boolean", short: "h" },
+        tls: { type: "boolean" }, output: { type: "string" }, sidecar: { type: "string" }, "stats-interval": { type: "string" }, help: { type: "boolean", short: "h" },
       },
     }));
   } catch (err) {
@@ -70,6 +71,7 @@ export function parseWorkerArgs(argv: string[], env: NodeJS.ProcessEnv = process
   if (values.help) return { help: true };
   const interfaces = (values.interface ?? []).flatMap((i) => i.split(",")).map((i) => i.trim()).filter(Boolean);
   if (values.read !== undefined && interfaces.length) throw new UsageError("--read and --interface exclude each other");
+  if (values.output !== undefined && values.output !== "jsonl" && values.output !== "none") throw new UsageError(`--output: expected jsonl or none, got "${values.output}"`);
   if (values.read === "") throw new UsageError("--read needs a file name or - for stdin");
   if (values["no-kube"] && values.kubeconfig) throw new UsageError("--kubeconfig and --no-kube exclude each other");
   if (values.token && values["token-file"]) throw new UsageError("--token and --token-file exclude each other");
@@ -117,5 +119,5 @@ export function parseWorkerArgs(argv: string[], env: NodeJS.ProcessEnv = process
     statsIntervalMs: values["stats-interval"] ? parseIntFlag("stats-interval", values["stats-interval"], 1, 3600) * 1000 : undefined,
   };
   if (options.pcapLimitBytes && options.pcapLimitBytes < 64 * 1024) throw new UsageError("--pcap-limit: at least 64Ki (or 0 for no ring)");
-  return { help: false, options, jsonl: !hubUrl };
+  return { help: false, options, jsonl: !hubUrl && values.output !== "none" };
 }

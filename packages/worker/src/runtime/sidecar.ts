@@ -70,6 +70,10 @@ export class Sidecar {
   private lastError = "";
   private timer: NodeJS.Timeout | undefined;
   private exited: Promise<void> = Promise.resolve();
+  /** The filter asked for last (null: opts.filter()), and the one the running sidecar applies. */
+  private desired: string | null = null;
+  private runFilter = "";
+  private streamingNow = false;
 
   constructor(private readonly opts: SidecarOptions) {
     if (!existsSync(opts.path)) {
@@ -99,11 +103,16 @@ export class Sidecar {
     return this.child?.pid;
   }
 
-  /** Sends a new kernel filter; resolves when the sidecar accepted it, rejects with its error. */
+  /**
+   * Sets the kernel filter: at once through the control socket when a run is streaming (resolves
+   * when the sidecar accepted it, rejects with its error), else when the next run starts.
+   */
   async setFilter(filter: string): Promise<void> {
-    if (!this.child) return; // the next run starts with opts.filter()
+    this.desired = filter;
+    if (!this.child || !this.streamingNow || filter === this.runFilter) return;
     const reply = await this.control({ filter });
     if (!reply.ok) throw new SidecarError(`sidecar refused the filter: ${String(reply.error ?? "unknown error")}`);
+    this.runFilter = filter;
   }
 
   async stop(): Promise<void> {
@@ -121,7 +130,8 @@ export class Sidecar {
 
   private run(onStreaming?: () => void, onFailedStart?: (err: Error) => void): void {
     const o = this.opts;
-    const filter = o.filter();
+    const filter = this.desired ?? o.filter();
+    this.runFilter = filter;
     const args = [
       ...o.interfaces.flatMap((i) => ["-i", i]),
       "-w", "-",
@@ -149,8 +159,13 @@ export class Sidecar {
     const onFirstBytes = () => {
       if (streaming) return;
       streaming = true;
+      this.streamingNow = true;
       this.state = "running";
       onStreaming?.();
+      // A filter asked for while this run was starting (its control socket was not up yet).
+      if (this.desired !== null && this.desired !== this.runFilter) {
+        this.setFilter(this.desired).catch((err: Error) => o.log?.(err.message));
+      }
     };
     const consumed = o.consume(child.stdout!, onFirstBytes).catch((err: Error) => {
       this.lastError = `reading the capture stream: ${err.message}`;
@@ -164,6 +179,7 @@ export class Sidecar {
       child.on("close", (code, signal) => {
         void consumed.then(() => {
           this.child = null;
+          this.streamingNow = false;
           this.past.kernel_dropped += this.current.kernel_dropped;
           this.past.kernel_received += this.current.kernel_received;
           this.current = { kernel_dropped: 0, kernel_received: 0 };

@@ -226,12 +226,13 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
     // Serialized: a burst of pod changes sends filters in order, the last one wins.
     filterBusy = filterBusy.then(async () => {
       const next = wantedFilter();
-      if (next === filter) return;
+      const changed = next !== filter;
       filter = next;
-      if (!sidecar) return;
+      if (!sidecar) return; // the sidecar starts with `filter`
       try {
+        // Also when unchanged: a send that failed earlier is retried (the sidecar skips repeats).
         await sidecar.setFilter(next);
-        log(`capture filter: ${next || "(everything)"}`);
+        if (changed) log(`capture filter: ${next || "(everything)"}`);
       } catch (err) {
         log((err as Error).message);
       }
