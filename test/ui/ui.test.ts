@@ -56,7 +56,7 @@ beforeAll(async () => {
   worker = new HubClient({ url: hub.ingestUrl, token: "t0ken", workerId: "ui-test", node: "node-a", version: "test", onPcapRequest: (r) => ring.export(Number(r.sinceNs), Number(r.untilNs), (r.flows ?? []).map((f) => ({ srcIp: f.srcIp ?? "", srcPort: f.srcPort ?? 0, dstIp: f.dstIp ?? "", dstPort: f.dstPort ?? 0 }))) });
   worker.start();
   for (const e of entries) worker.send(e);
-  await waitFor(async () => (await (await fetch(`${hub.url}/api/entries?limit=1000`)).json()).entries.length === entries.length);
+  await waitFor(async () => ((await (await fetch(`${hub.url}/api/entries?limit=1000`)).json()) as { entries: unknown[] }).entries.length === entries.length);
   browser = await launchBrowser();
   page = await browser.newPage({ viewport: { width: 1500, height: 900 }, acceptDownloads: true });
 });
