@@ -159,7 +159,7 @@ describe("tapline against the Kubernetes API test server", () => {
   it("a second tap on a busy port says so", async () => {
     const port = Number(new URL(hub.url).port);
     const r = await tapline(["tap", "-n", "shop", "--no-open", "-p", String(port), "--image-tag", "golden", "--timeout", "20"], env);
-    expect(r.status).toBe(1);
+    expect(r.status, r.stderr).toBe(1);
     expect(r.stderr).toContain(`port ${port} on 127.0.0.1 is in use`);
   });
 

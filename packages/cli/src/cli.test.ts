@@ -3,10 +3,11 @@ import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 
 const root = fileURLToPath(new URL("../../..", import.meta.url));
-const tapline = (args: string[]) => spawnSync(`${root}/tapline`, args, { encoding: "utf8", timeout: 120_000 });
+const tapline = (args: string[]) => spawnSync(`${root}/tapline`, args, { encoding: "utf8", timeout: 230_000 });
 
 describe("tapline CLI from the checkout", () => {
-  it("prints help listing the commands", () => {
+  // The first run may build the whole workspace through ./tapline.
+  it("prints help listing the commands", { timeout: 240_000 }, () => {
     const r = tapline(["--help"]);
     expect(r.status).toBe(0);
     expect(r.stdout).toContain("Usage: tapline");

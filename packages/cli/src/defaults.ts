@@ -25,8 +25,6 @@ export const NAMES = {
   hubContainer: "hub",
   workerDaemonSet: "tapline-worker",
   workerContainer: "worker",
-  /** The native capture sidecar container (native/). */
-  captureContainer: "tapline-capture",
   priorityClass: "tapline-worker",
 } as const;
 
@@ -45,10 +43,12 @@ export const TOKEN_KEY = "token";
 export const TAP_KEYS = { podRegex: "podRegex", namespaces: "namespaces" } as const;
 /** Where the tap-target ConfigMap is mounted; kubelet refreshes it in place, no restart. */
 export const TAP_CONFIG_MOUNT = "/etc/tapline/tap";
-/** Shared emptyDir between the capture sidecar and the worker (unix sockets). */
-export const RUN_DIR = "/run/tapline";
-/** Worker's on-disk PCAP ring (SPEC §2). */
-export const PCAP_DIR = "/var/lib/tapline/pcap";
+/** The worker's PCAP ring and the capture sidecar's control socket (SPEC §2). */
+export const WORKER_STATE_DIR = "/var/lib/tapline/worker";
+/** Where the worker image installs the native capture sidecar (deploy/worker.Dockerfile). */
+export const CAPTURE_BINARY = "/usr/local/bin/tapline-capture";
+/** Where the hub image holds the built UI (deploy/hub.Dockerfile). */
+export const HUB_UI_DIR = "/app/ui";
 export const HUB_DATA_DIR = "/var/lib/tapline/hub";
 
 export const DEFAULT_IMAGE_REGISTRY = "ghcr.io/tapline";

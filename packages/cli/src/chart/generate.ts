@@ -54,9 +54,14 @@ export function templateOf(obj: KubernetesObject): string {
   const lines = stringify(obj, { lineWidth: 0, aliasDuplicateObjects: false }).trimEnd().split("\n");
   const out: string[] = [];
   for (const line of lines) {
-    const cond = /^(\s*- )"?⟦if ([^⟧]+)⟧(.*?)"?$/.exec(line);
+    const cond = /^(\s*- )"?⟦if (not )?([^⟧]+)⟧(.*?)"?$/.exec(line);
     if (cond) {
-      out.push(`{{- if ${expr(cond[2])} }}`, `${cond[1]}${cond[3]}`, "{{- end }}");
+      out.push(`{{- if ${cond[2] ?? ""}${expr(cond[3])} }}`, `${cond[1]}${cond[4]}`, "{{- end }}");
+      continue;
+    }
+    const range = /^(\s*- )"?⟦range ([^⟧]+)⟧(.*?)"?$/.exec(line);
+    if (range) {
+      out.push(`{{- range ${expr(range[2])} }}`, `${range[1]}${range[3]}`, `${range[1]}{{ . | quote }}`, "{{- end }}");
       continue;
     }
     const block = /^(\s*)([\w.-]+): "?⟦([^⟧|]+)⟧"?$/.exec(line);

@@ -1,8 +1,8 @@
 // A renderer for the Go-template subset that src/chart/generate.ts emits, so tests can
 // compare the chart's output with the CLI's objects where `helm template` is not
 // installed. Supported: `{{ pipeline }}` with `{{-`/`-}}` trimming, `{{- if pipeline }}`
-// ... `{{- end }}`, `.Values.a.b`, `.Release.Namespace`, string/number literals, and the
-// functions quote, toYaml, toJson, nindent, join, b64enc, required. Anything else throws.
+// ... `{{- end }}`, `{{- range pipeline }}` ... `{{- end }}` with `.`, `.Values.a.b`, `.Release.Namespace`, string/number literals, and the
+// functions quote, toYaml, toJson, nindent, join, b64enc, not, required. Anything else throws.
 import { stringify } from "yaml";
 
 export interface RenderContext {
@@ -19,6 +19,7 @@ const FUNCS: Record<string, Fn> = {
   nindent: (n, s) => "\n" + String(s).split("\n").map((l) => " ".repeat(Number(n)) + l).join("\n"),
   join: (sep, list) => (list as unknown[]).map(String).join(String(sep)),
   b64enc: (v) => Buffer.from(String(v), "utf8").toString("base64"),
+  not: (v) => !truthy(v),
   required: (msg, v) => {
     if (v === undefined || v === null || v === "") throw new Error(`execution error: ${String(msg)}`);
     return v;
@@ -47,14 +48,15 @@ function tokenize(src: string): string[] {
   return out;
 }
 
-function operand(ctx: RenderContext, tok: string): unknown {
+function operand(ctx: RenderContext, tok: string, dot: unknown): unknown {
   if (tok.startsWith('"')) return JSON.parse(tok);
   if (/^-?\d+$/.test(tok)) return Number(tok);
+  if (tok === ".") return dot;
   if (tok.startsWith(".")) return lookup(ctx, tok);
   throw new Error(`unsupported operand ${tok}`);
 }
 
-export function evalPipeline(ctx: RenderContext, src: string): unknown {
+export function evalPipeline(ctx: RenderContext, src: string, dot: unknown = ctx): unknown {
   const commands: string[][] = [[]];
   for (const t of tokenize(src)) {
     if (t === "|") commands.push([]);
@@ -64,10 +66,10 @@ export function evalPipeline(ctx: RenderContext, src: string): unknown {
   commands.forEach((cmd, i) => {
     const [head, ...rest] = cmd;
     if (head === undefined) throw new Error(`empty command in ${src}`);
-    const args = rest.map((t) => operand(ctx, t));
+    const args = rest.map((t) => operand(ctx, t, dot));
     if (i > 0) args.push(value);
     if (FUNCS[head]) value = FUNCS[head](...args);
-    else if (args.length === 0) value = operand(ctx, head);
+    else if (args.length === 0) value = operand(ctx, head, dot);
     else throw new Error(`unsupported function ${head}`);
   });
   return value;
@@ -78,10 +80,11 @@ function print(v: unknown): string {
   return typeof v === "object" ? JSON.stringify(v) : String(v);
 }
 
-/** Renders one template file. */
-export function renderTemplate(template: string, ctx: RenderContext): string {
+type Node = { text: string } | { action: string } | { block: "if" | "range"; pipeline: string; body: Node[] };
+
+function parse(template: string): Node[] {
   // Split into text and actions, applying the trim markers to the neighbouring text.
-  const parts: Array<{ text: string } | { action: string }> = [];
+  const flat: Array<{ text: string } | { action: string }> = [];
   const re = /\{\{(-?)\s*([\s\S]*?)\s*(-?)\}\}/g;
   let last = 0;
   let trimNext = false;
@@ -90,31 +93,51 @@ export function renderTemplate(template: string, ctx: RenderContext): string {
     let text = template.slice(last, m.index);
     if (trimNext) text = text.replace(/^\s+/, "");
     if (m[1] === "-") text = text.replace(/\s+$/, "");
-    parts.push({ text }, { action: m[2] });
+    flat.push({ text }, { action: m[2] });
     trimNext = m[3] === "-";
     last = re.lastIndex;
   }
   let tail = template.slice(last);
   if (trimNext) tail = tail.replace(/^\s+/, "");
-  parts.push({ text: tail });
+  flat.push({ text: tail });
 
-  const out: string[] = [];
-  const emitting: boolean[] = [];
-  const on = () => emitting.every(Boolean);
-  for (const p of parts) {
-    if ("text" in p) {
-      if (on()) out.push(p.text);
-      continue;
-    }
-    const a = p.action;
-    if (a.startsWith("/*")) continue;
-    if (a.startsWith("if ")) emitting.push(on() ? truthy(evalPipeline(ctx, a.slice(3))) : false);
-    else if (a === "end") {
-      if (!emitting.length) throw new Error("{{ end }} without {{ if }}");
-      emitting.pop();
-    } else if (on()) out.push(print(evalPipeline(ctx, a)));
+  const root: Node[] = [];
+  const stack: Node[][] = [root];
+  for (const p of flat) {
+    const top = stack[stack.length - 1];
+    if ("text" in p) top.push(p);
+    else if (p.action.startsWith("/*")) continue;
+    else if (/^(if|range) /.test(p.action)) {
+      const [kw, ...rest] = p.action.split(" ");
+      const node = { block: kw as "if" | "range", pipeline: rest.join(" "), body: [] as Node[] };
+      top.push(node);
+      stack.push(node.body);
+    } else if (p.action === "end") {
+      if (stack.length === 1) throw new Error("{{ end }} without {{ if }} or {{ range }}");
+      stack.pop();
+    } else top.push(p);
   }
-  if (emitting.length) throw new Error("unterminated {{ if }}");
+  if (stack.length !== 1) throw new Error("unterminated {{ if }} or {{ range }}");
+  return root;
+}
+
+function renderNodes(nodes: Node[], ctx: RenderContext, dot: unknown, out: string[]): void {
+  for (const n of nodes) {
+    if ("text" in n) out.push(n.text);
+    else if ("action" in n) out.push(print(evalPipeline(ctx, n.action, dot)));
+    else if (n.block === "if") {
+      if (truthy(evalPipeline(ctx, n.pipeline, dot))) renderNodes(n.body, ctx, dot, out);
+    } else {
+      const list = evalPipeline(ctx, n.pipeline, dot);
+      for (const item of Array.isArray(list) ? list : []) renderNodes(n.body, ctx, item, out);
+    }
+  }
+}
+
+/** Renders one template file. */
+export function renderTemplate(template: string, ctx: RenderContext): string {
+  const out: string[] = [];
+  renderNodes(parse(template), ctx, ctx, out);
   return out.join("");
 }
 

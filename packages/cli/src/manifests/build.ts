@@ -21,16 +21,17 @@ import type {
 import {
   CAPTURE_CAPABILITIES,
   COMPONENTS,
+  CAPTURE_BINARY,
   HUB_DATA_DIR,
   HUB_PORT,
+  HUB_UI_DIR,
   HUB_PORT_NAME,
   HUB_SELECTOR,
   IMAGE_NAMES,
   NAMES,
   PART_OF_LABEL,
   PART_OF,
-  PCAP_DIR,
-  RUN_DIR,
+  WORKER_STATE_DIR,
   TAP_CONFIG_MOUNT,
   TAP_KEYS,
   TLS_CAPABILITIES,
@@ -41,7 +42,7 @@ import {
   commonLabels,
 } from "../defaults.js";
 import type { ManifestValues } from "../config/schema.js";
-import { base64, joinComma, json, str, when } from "./symbolic.js";
+import { base64, eachArg, joinComma, json, str, unless, when } from "./symbolic.js";
 
 export interface ManifestInput {
   /** The release namespace everything namespaced goes into. */
@@ -202,14 +203,16 @@ function hubDeployment({ namespace: ns, values }: ManifestInput): V1Deployment {
               image: image(values, IMAGE_NAMES.hub),
               imagePullPolicy: values.image.pullPolicy,
               ports: [{ name: HUB_PORT_NAME, containerPort: HUB_PORT, protocol: "TCP" }],
-              env: [
-                tokenEnv,
-                { name: "TAPLINE_PORT", value: String(HUB_PORT) },
-                { name: "TAPLINE_HOST", value: "0.0.0.0" },
-                { name: "TAPLINE_DATA_DIR", value: HUB_DATA_DIR },
-                { name: "TAPLINE_STORAGE_LIMIT", value: str(values.tap.storageLimit) },
-                { name: "TAPLINE_TAP_CONFIG", value: TAP_CONFIG_MOUNT },
+              args: [
+                "--host", "0.0.0.0",
+                "--port", String(HUB_PORT),
+                "--storage", `${HUB_DATA_DIR}/entries.db`,
+                "--storage-limit", values.tap.storageLimit,
+                "--ui-dir", HUB_UI_DIR,
+                ...eachArg("--redact", values.tap.redact),
+                ...unless(values.tap.defaultRedact, ["--no-default-redact"]),
               ],
+              env: [tokenEnv, { name: "TAPLINE_TAP_CONFIG", value: TAP_CONFIG_MOUNT }],
               readinessProbe: { httpGet: { path: "/api/health", port: HUB_PORT_NAME }, periodSeconds: 5 },
               livenessProbe: { httpGet: { path: "/api/health", port: HUB_PORT_NAME }, periodSeconds: 20, failureThreshold: 6 },
               resources: values.hub.resources,
@@ -226,7 +229,6 @@ function hubDeployment({ namespace: ns, values }: ManifestInput): V1Deployment {
 
 function workerDaemonSet({ namespace: ns, values }: ManifestInput): V1DaemonSet {
   const podLabels = { ...WORKER_SELECTOR, [PART_OF_LABEL]: PART_OF };
-  const runMount: V1VolumeMount = { name: "run", mountPath: RUN_DIR };
   return {
     apiVersion: "apps/v1",
     kind: "DaemonSet",
@@ -249,12 +251,20 @@ function workerDaemonSet({ namespace: ns, values }: ManifestInput): V1DaemonSet 
           terminationGracePeriodSeconds: 10,
           containers: [
             {
-              name: NAMES.captureContainer,
+              // The worker runs the native capture sidecar (tapline-capture) as its child
+              // process over a unix socket, so the capture capabilities sit on this container.
+              name: NAMES.workerContainer,
               image: image(values, IMAGE_NAMES.worker),
               imagePullPolicy: values.image.pullPolicy,
-              command: ["tapline-capture"],
-              args: ["-i", "any", "--unix-listen", `${RUN_DIR}/capture.sock`, "--control", `${RUN_DIR}/control.sock`, "--stats-interval", "10"],
-              resources: values.worker.captureResources,
+              args: [
+                "--hub", `ws://${NAMES.hubService}.${ns}.svc:${HUB_PORT}/ws/worker`,
+                "--sidecar", CAPTURE_BINARY,
+                "--state-dir", WORKER_STATE_DIR,
+                "--pcap-limit", values.tap.pcapLimit,
+                ...when(values.tap.tls, ["--tls"]),
+              ],
+              env: [tokenEnv, { name: "NODE_NAME", valueFrom: { fieldRef: { fieldPath: "spec.nodeName" } } }],
+              resources: values.worker.resources,
               securityContext: {
                 // Named capabilities instead of `privileged: true` (SPEC §5 Secure).
                 privileged: false,
@@ -262,35 +272,10 @@ function workerDaemonSet({ namespace: ns, values }: ManifestInput): V1DaemonSet 
                 runAsUser: 0,
                 capabilities: { drop: ["ALL"], add: [...CAPTURE_CAPABILITIES, ...when(values.tap.tls, TLS_CAPABILITIES)] },
               },
-              volumeMounts: [runMount],
-            },
-            {
-              name: NAMES.workerContainer,
-              image: image(values, IMAGE_NAMES.worker),
-              imagePullPolicy: values.image.pullPolicy,
-              env: [
-                tokenEnv,
-                { name: "TAPLINE_HUB_URL", value: `ws://${NAMES.hubService}.${ns}.svc:${HUB_PORT}` },
-                { name: "TAPLINE_NODE_NAME", valueFrom: { fieldRef: { fieldPath: "spec.nodeName" } } },
-                { name: "TAPLINE_CAPTURE_SOCKET", value: `${RUN_DIR}/capture.sock` },
-                { name: "TAPLINE_CAPTURE_CONTROL", value: `${RUN_DIR}/control.sock` },
-                { name: "TAPLINE_TAP_CONFIG", value: TAP_CONFIG_MOUNT },
-                { name: "TAPLINE_PCAP_DIR", value: PCAP_DIR },
-                { name: "TAPLINE_PCAP_LIMIT", value: str(values.tap.pcapLimit) },
-                { name: "TAPLINE_TLS", value: str(values.tap.tls) },
-              ],
-              resources: values.worker.resources,
-              securityContext: {
-                privileged: false,
-                allowPrivilegeEscalation: false,
-                // Root without capabilities: it connects to the sidecar's root-owned socket.
-                runAsUser: 0,
-                capabilities: { drop: ["ALL"] },
-              },
-              volumeMounts: [runMount, tapConfigMount, { name: "pcap", mountPath: PCAP_DIR }],
+              volumeMounts: [tapConfigMount, { name: "state", mountPath: WORKER_STATE_DIR }],
             },
           ],
-          volumes: [{ name: "run", emptyDir: {} }, tapConfigVolume, { name: "pcap", emptyDir: {} }],
+          volumes: [tapConfigVolume, { name: "state", emptyDir: {} }],
         },
       },
     },

@@ -30,13 +30,15 @@ describe("manifests", () => {
     expect(role.rules).toEqual([{ apiGroups: [""], resources: ["pods", "services", "endpoints", "namespaces", "nodes"], verbs: ["get", "list", "watch"] }]);
   });
 
-  it("never runs privileged; TLS adds hostPID and eBPF capabilities only to the sidecar", () => {
+  it("never runs privileged; TLS adds hostPID, --tls and the eBPF capabilities", () => {
     for (const tls of [false, true]) {
       const ds = byKind<V1DaemonSet>(build(tls), "DaemonSet");
       const spec = ds.spec!.template.spec!;
       expect(spec.hostNetwork).toBe(true);
       expect(spec.hostPID).toBe(tls);
-      const capture = spec.containers.find((c) => c.name === "tapline-capture")!;
+      expect(spec.containers.map((c) => c.name)).toEqual(["worker"]);
+      const capture = spec.containers[0];
+      expect(capture.args?.includes("--tls")).toBe(tls);
       expect(capture.securityContext?.privileged).toBe(false);
       expect(capture.securityContext?.capabilities?.add).toEqual(
         tls ? ["NET_RAW", "NET_ADMIN", "BPF", "PERFMON", "SYS_PTRACE", "SYS_RESOURCE"] : ["NET_RAW", "NET_ADMIN"],
@@ -63,7 +65,7 @@ describe("manifests", () => {
   it("keeps the tap target out of the pod templates, so re-targeting never redeploys", () => {
     const a = manifestValuesOf(defaultConfig());
     const b = manifestValuesOf(defaultConfig());
-    b.tap = { ...b.tap, podRegex: "other.*", namespaces: ["x"], redact: ["k"] };
+    b.tap = { ...b.tap, podRegex: "other.*", namespaces: ["x"] };
     const ta = buildManifests({ namespace: "tl", token: "t", values: a });
     const tb = buildManifests({ namespace: "tl", token: "t", values: b });
     const templates = (objs: typeof ta) => objs.filter((o) => o.kind === "DaemonSet" || o.kind === "Deployment").map((o) => JSON.stringify(o));

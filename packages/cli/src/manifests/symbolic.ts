@@ -42,6 +42,18 @@ export function when<T extends string>(flag: boolean, items: readonly T[]): T[] 
   return flag ? [...items] : [];
 }
 
+/** List items present only when `flag` is false (chart: `{{- if not flag }}`). */
+export function unless<T extends string>(flag: boolean, items: readonly T[]): T[] {
+  if (isPlaceholder(flag)) return items.map((i) => `${OPEN}if not ${(flag as string).slice(1, -1)}${CLOSE}${i}` as T);
+  return flag ? [] : [...items];
+}
+
+/** `--flag v1 --flag v2 ...` for each list value (chart: a `range` over the list). */
+export function eachArg(flag: string, list: string[]): string[] {
+  if (isPlaceholder(list)) return [`${OPEN}range ${(list as unknown as string).slice(1, -1)}${CLOSE}${flag}`];
+  return list.flatMap((v) => [flag, v]);
+}
+
 /** Replaces each leaf (and each list or free map) of `tree` with its placeholder. */
 export function symbolic<T>(tree: T, isWhole: (path: string) => boolean, prefix = ""): T {
   if (typeof tree !== "object" || tree === null || Array.isArray(tree) || (prefix && isWhole(prefix))) {

@@ -58,18 +58,17 @@ export async function clean(cluster: CleanCluster, opts: { timeoutMs: number; in
 async function waitGone(cluster: CleanCluster, apiVersion: string, kind: string, pending: Set<string>, timeoutMs: number): Promise<void> {
   const gone = new Set<string>();
   let stop: (() => void) | undefined;
+  let finished = false;
+  let timer: NodeJS.Timeout | undefined;
   try {
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(
+      timer = setTimeout(
         () => reject(new RuntimeFailure(`timed out waiting for ${kind} ${[...pending].join(", ")} to be deleted`)),
         timeoutMs,
       );
       const check = () => {
         for (const g of gone) pending.delete(g);
-        if (pending.size === 0) {
-          clearTimeout(timer);
-          resolve();
-        }
+        if (pending.size === 0) resolve();
       };
       cluster
         .watch(apiVersion, kind, undefined, { labelSelector: PART_OF_SELECTOR }, (type, obj) => {
@@ -81,6 +80,8 @@ async function waitGone(cluster: CleanCluster, apiVersion: string, kind: string,
           if (err) reject(err);
         })
         .then(async (s) => {
+          // The deletions may all have been seen before the watch call returned.
+          if (finished) return s();
           stop = s;
           const still = new Set((await cluster.list(apiVersion, kind, undefined, PART_OF_SELECTOR)).map(key));
           for (const p of pending) if (!still.has(p)) gone.add(p);
@@ -89,6 +90,8 @@ async function waitGone(cluster: CleanCluster, apiVersion: string, kind: string,
         .catch(reject);
     });
   } finally {
+    finished = true;
+    clearTimeout(timer);
     stop?.();
   }
 }

@@ -73,6 +73,9 @@ export async function waitForReady(opts: {
   const failures = new Map<string, PodFailure>();
   let lastLine = "";
   const stops: Array<() => void> = [];
+  let finished = false;
+  // A watch may finish starting after readiness was already reached: stop it at once.
+  const keep = (stop: () => void) => (finished ? stop() : stops.push(stop));
 
   const state = (): ReadyState => {
     const all = [...pods.values()];
@@ -128,7 +131,7 @@ export async function waitForReady(opts: {
 
       cluster
         .watch<V1Pod>("v1", "Pod", namespace, { labelSelector: PART_OF_SELECTOR }, onPod, onEnd)
-        .then((stop) => stops.push(stop), reject);
+        .then(keep, reject);
       cluster
         .watch<V1DaemonSet>(
           "apps/v1",
@@ -143,9 +146,10 @@ export async function waitForReady(opts: {
           },
           onEnd,
         )
-        .then((stop) => stops.push(stop), reject);
+        .then(keep, reject);
     });
   } finally {
+    finished = true;
     for (const stop of stops) stop();
   }
 }
