@@ -8,6 +8,7 @@
 // Without a schema a protobuf message is shown as its raw fields (protobuf encoding guide:
 // tag = field_number << 3 | wire_type; 0 varint, 1 i64, 2 length-delimited, 5 i32).
 import type { GrpcInfoInit } from "@tapline/protocol";
+import { decode } from "../http/body.js";
 
 export type GrpcMessageInit = NonNullable<GrpcInfoInit["requestMessages"]>[number];
 
@@ -22,10 +23,13 @@ export class GrpcMessageReader {
   private parts: Buffer[] = [];
   private kept = 0;
   private cur: GrpcMessageInit | null = null;
+  /** grpc-encoding of this side (gzip, deflate, ...): compressed messages are decoded with it. */
+  encoding = "";
 
   constructor(
     private readonly maxItems: number,
     private readonly maxBytes: number,
+    private readonly maxDecoded: number,
   ) {}
 
   /** Adds DATA payload bytes data[start..end). */
@@ -70,7 +74,12 @@ export class GrpcMessageReader {
     if (this.messages.length >= this.maxItems) return;
     const data = this.parts.length === 1 ? this.parts[0]! : Buffer.concat(this.parts);
     m.data = data;
-    if (!m.compressed && data.length === m.length) m.decoded = renderProtobuf(data);
+    if (data.length !== m.length) return void this.messages.push(m);
+    if (!m.compressed) m.decoded = renderProtobuf(data);
+    else if (this.encoding && this.encoding !== "identity") {
+      const plain = decode(data, this.encoding, this.maxDecoded, false);
+      if (plain && !plain.partial) m.decoded = renderProtobuf(plain.data);
+    }
     this.messages.push(m);
   }
 }

@@ -323,14 +323,14 @@ export class Http2Session implements DissectorSession {
       st.pushed = true;
       st.req.headers = r.fields;
       st.req.ended = true;
-      this.grpcFor(st, r.fields);
+      this.grpcFor(st, r.fields, st.req);
       return;
     }
     if (direction === Direction.ClientToServer) {
       if (st.req.headers === null) {
         st.req.headers = r.fields;
         st.startNs = s.blockNs;
-        this.grpcFor(st, r.fields);
+        this.grpcFor(st, r.fields, st.req);
       } else st.req.trailers = r.fields;
       if (s.blockEndStream) this.endHalf(direction, st, lastNs);
       return;
@@ -343,18 +343,19 @@ export class Http2Session implements DissectorSession {
         return;
       }
       st.res.headers = r.fields;
-      this.grpcFor(st, r.fields);
+      this.grpcFor(st, r.fields, st.res);
     } else st.res.trailers = r.fields;
     if (s.blockEndStream) this.endHalf(direction, st, lastNs);
   }
 
   /** gRPC is recognised by content-type application/grpc[+proto|+json|...] on either side. */
-  private grpcFor(st: H2Stream, fields: HeaderField[]): void {
+  private grpcFor(st: H2Stream, fields: HeaderField[], h: Half): void {
     const ct = field(fields, "content-type");
     if (!ct.startsWith("application/grpc")) return;
-    const { maxItems, maxBodyBytes } = this.ctx.limits;
-    if (!st.req.grpc) st.req.grpc = new GrpcMessageReader(maxItems, maxBodyBytes);
-    if (!st.res.grpc) st.res.grpc = new GrpcMessageReader(maxItems, maxBodyBytes);
+    const { maxItems, maxBodyBytes, maxDecodedBytes } = this.ctx.limits;
+    if (!st.req.grpc) st.req.grpc = new GrpcMessageReader(maxItems, maxBodyBytes, maxDecodedBytes);
+    if (!st.res.grpc) st.res.grpc = new GrpcMessageReader(maxItems, maxBodyBytes, maxDecodedBytes);
+    h.grpc!.encoding = field(fields, "grpc-encoding");
   }
 
   /** The stream `sid`, created on first sight (bounded by maxPending); undefined for stream 0. */
