@@ -43,7 +43,8 @@ const httpPaths = (l: JsonEntry[]) => l.filter((e) => e.protocol === "HTTP").map
 describe.skipIf(!!skip)(`worker end to end${skip ? ` (skipped: ${skip})` : ""}`, () => {
   it("delivers every HTTP request and Redis command to the hub once, with the right addresses", async () => {
     const h = await hub();
-    const w = await worker(h.ingestUrl);
+    // Sharded: one dissecting thread plus the reading thread's shard, on a live capture.
+    const w = await worker(h.ingestUrl, { threads: 2 });
     try {
       await waitFor("the worker to connect", () => w.hub!.stats.connected, Boolean);
       const paths = await curlRequests(pair, pair.a, pair.ipB, "a", 30);

@@ -47,13 +47,15 @@ describe.skipIf(!!skip)(`worker pods and tap target${skip ? ` (skipped: ${skip})
     const w = await startWorker({
       hubUrl: h.ingestUrl, token: TOKEN, workerId: "pods-worker", node: "node-a", interfaces: [pair.ifA], sidecarPath,
       sidecarWrap: ["ip", "netns", "exec", pair.a], kubeconfig: api.kubeconfigPath, pcapLimitBytes: 0, hub: { batchMaxMs: 50 },
+      // Two dissecting threads (enriching from forwarded pod events) and the reading thread's own shard.
+      threads: 3,
     });
     try {
       await waitFor("the tap filter for server-1", () => w.stats().filter, (f) => f.includes(`host ${pair.ipB})`));
       await new Promise((r) => setTimeout(r, 300)); // the control socket round trip
-      await curlRequests(pair, pair.a, pair.ipB, "c1", 5);
+      await curlRequests(pair, pair.a, pair.ipB, "c1", 8, 1);
       await curlRequests(pair, pair.a, ipC, "c2", 5);
-      let entries = await waitFor("tapped entries", () => hubEntries(h), (l) => paths(l, "c1").length === 5);
+      let entries = await waitFor("tapped entries", () => hubEntries(h), (l) => paths(l, "c1").length === 8);
       for (const e of paths(entries, "c1")) {
         expect(e.src).toMatchObject({ ip: pair.ipA, pod: "client-1", namespace: "shop" });
         expect(e.dst).toMatchObject({ ip: pair.ipB, pod: "server-1", namespace: "shop" });
@@ -66,8 +68,8 @@ describe.skipIf(!!skip)(`worker pods and tap target${skip ? ` (skipped: ${skip})
       await waitFor("the tap filter for other-1", () => w.stats().filter, (f) => f.includes(`host ${ipC})`));
       await new Promise((r) => setTimeout(r, 300));
       await curlRequests(pair, pair.a, pair.ipB, "c3", 5);
-      await curlRequests(pair, pair.a, ipC, "c4", 5);
-      entries = await waitFor("entries of the new target", () => hubEntries(h), (l) => paths(l, "c4").length === 5);
+      await curlRequests(pair, pair.a, ipC, "c4", 8, 1);
+      entries = await waitFor("entries of the new target", () => hubEntries(h), (l) => paths(l, "c4").length === 8);
       for (const e of paths(entries, "c4")) expect(e.dst).toMatchObject({ ip: ipC, pod: "other-1" });
       await new Promise((r) => setTimeout(r, 500));
       expect(paths(await hubEntries(h), "c3")).toEqual([]); // server-1 is no longer tapped

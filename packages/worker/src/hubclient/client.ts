@@ -8,7 +8,8 @@
 // are counted as dropped and reported to the hub in an entry-less batch's dropped_before and in
 // WorkerStats.entries_dropped (never silent).
 import WebSocket from "ws";
-import { HubMessage, SCHEMA_VERSION, WorkerMessage } from "@tapline/protocol";
+import { Entry, HubMessage, SCHEMA_VERSION, WorkerMessage } from "@tapline/protocol";
+import { encodeBatchMessage } from "./wire.js";
 import type { EntryInit, PcapRequest, TapConfig, WorkerStatsInit } from "@tapline/protocol";
 
 export interface HubClientOptions {
@@ -78,7 +79,8 @@ export class HubClient {
   private readonly maxDelay: number;
   private ws: WebSocket | undefined;
   private authenticated = false;
-  private pending: EntryInit[] = [];
+  /** Entries of the next batch, protobuf-encoded. */
+  private pending: Uint8Array[] = [];
   private queue: QueuedBatch[] = [];
   // seq keeps rising across worker restarts (the hub remembers the last one it stored per worker id).
   private seq = Date.now() * 1000;
@@ -104,6 +106,11 @@ export class HubClient {
 
   /** Queues one entry; never blocks. */
   send(entry: EntryInit): void {
+    this.sendEncoded(Entry.encode(entry).finish());
+  }
+
+  /** Queues one entry already encoded as an Entry message (by a dissecting thread); never blocks. */
+  sendEncoded(entry: Uint8Array): void {
     this.pending.push(entry);
     this.stats.entriesQueued++;
     if (this.pending.length >= this.batchMax) this.cutBatch();
@@ -139,7 +146,7 @@ export class HubClient {
     const entries = this.pending;
     this.pending = [];
     const seq = ++this.seq;
-    const bytes = WorkerMessage.encode({ batch: { workerId: this.opts.workerId, seq, entries } }).finish();
+    const bytes = encodeBatchMessage(this.opts.workerId, seq, entries);
     this.queue.push({ seq, count: entries.length, bytes, sent: false, everSent: false });
     this.enforceBound();
     this.pump();

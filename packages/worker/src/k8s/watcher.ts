@@ -9,6 +9,8 @@ export interface PodWatcherOptions {
   /** A kubeconfig file; default: in-cluster service account, else ~/.kube/config. */
   kubeconfig?: string;
   context?: string;
+  /** Called with every change as it is applied (e.g. to replay it into other threads' indexes). */
+  onEvent?(event: { kind: "pod" | "service"; op: "upsert" | "delete"; obj: V1Pod | V1Service }): void;
   /** Called (debounced) whenever pods or services changed. */
   onChange?(): void;
   log?(message: string): void;
@@ -39,13 +41,16 @@ export class PodWatcher {
     const watch = new Watch(kc);
     const pods = new ListWatch<V1Pod>("/api/v1/pods", watch, () => core.listPodForAllNamespaces(), false);
     const services = new ListWatch<V1Service>("/api/v1/services", watch, () => core.listServiceForAllNamespaces(), false);
-    const changed = () => this.changed();
-    pods.on("add", (p) => (this.index.upsertPod(p), changed()));
-    pods.on("update", (p) => (this.index.upsertPod(p), changed()));
-    pods.on("delete", (p) => (this.index.deletePod(p), changed()));
-    services.on("add", (s) => (this.index.upsertService(s), changed()));
-    services.on("update", (s) => (this.index.upsertService(s), changed()));
-    services.on("delete", (s) => (this.index.deleteService(s), changed()));
+    const changed = (kind: "pod" | "service", op: "upsert" | "delete", obj: V1Pod | V1Service) => {
+      this.opts.onEvent?.({ kind, op, obj });
+      this.changed();
+    };
+    pods.on("add", (p) => (this.index.upsertPod(p), changed("pod", "upsert", p)));
+    pods.on("update", (p) => (this.index.upsertPod(p), changed("pod", "upsert", p)));
+    pods.on("delete", (p) => (this.index.deletePod(p), changed("pod", "delete", p)));
+    services.on("add", (s) => (this.index.upsertService(s), changed("service", "upsert", s)));
+    services.on("update", (s) => (this.index.upsertService(s), changed("service", "upsert", s)));
+    services.on("delete", (s) => (this.index.deleteService(s), changed("service", "delete", s)));
     for (const inf of [pods, services] as ListWatch<V1Pod | V1Service>[]) {
       inf.on("error", (err: unknown) => {
         this.opts.log?.(`kubernetes watch error: ${err instanceof Error ? err.message : String(err)}; restarting in 2 s`);

@@ -16,7 +16,8 @@ export const USAGE = `usage: tapline-worker [--hub ws://HOST:8899/ws/worker] [--
   --state-dir DIR      ring and control socket (default a temp dir)
   --dissectors LIST    comma list (default all)
   --sample-rate PCT    percent of flows dissected, 1..100 (default 100)
-  --threads N          1 = inline; N = N-1 dissecting threads (default: cores)
+  --threads N          1 = inline; N = N shards: N-1 dissecting threads + this one (default: cores)
+  --main-thread MODE   dissect (default) or read: the reading thread only reads, N-1 shards
   --max-flow-bytes SIZE, --max-total-bytes SIZE, --max-flows N   reassembly memory caps
   --queue N            entries held for the hub at most (default 50000)
   --kubeconfig FILE    resolve pods through this cluster; --no-kube to never try
@@ -62,7 +63,7 @@ export function parseWorkerArgs(argv: string[], env: NodeJS.ProcessEnv = process
         dissectors: { type: "string" }, "sample-rate": { type: "string" }, threads: { type: "string" },
         "max-flow-bytes": { type: "string" }, "max-total-bytes": { type: "string" }, "max-flows": { type: "string" },
         queue: { type: "string" }, kubeconfig: { type: "string" }, "no-kube": { type: "boolean" }, filter: { type: "string" },
-        tls: { type: "boolean" }, output: { type: "string" }, sidecar: { type: "string" }, "stats-interval": { type: "string" }, help: { type: "boolean", short: "h" },
+        tls: { type: "boolean" }, "main-thread": { type: "string" }, output: { type: "string" }, sidecar: { type: "string" }, "stats-interval": { type: "string" }, help: { type: "boolean", short: "h" },
       },
     }));
   } catch (err) {
@@ -72,6 +73,8 @@ export function parseWorkerArgs(argv: string[], env: NodeJS.ProcessEnv = process
   const interfaces = (values.interface ?? []).flatMap((i) => i.split(",")).map((i) => i.trim()).filter(Boolean);
   if (values.read !== undefined && interfaces.length) throw new UsageError("--read and --interface exclude each other");
   if (values.output !== undefined && values.output !== "jsonl" && values.output !== "none") throw new UsageError(`--output: expected jsonl or none, got "${values.output}"`);
+  const mainThread = values["main-thread"];
+  if (mainThread !== undefined && mainThread !== "dissect" && mainThread !== "read") throw new UsageError(`--main-thread: expected dissect or read, got "${mainThread}"`);
   if (values.read === "") throw new UsageError("--read needs a file name or - for stdin");
   if (values["no-kube"] && values.kubeconfig) throw new UsageError("--kubeconfig and --no-kube exclude each other");
   if (values.token && values["token-file"]) throw new UsageError("--token and --token-file exclude each other");
@@ -110,6 +113,7 @@ export function parseWorkerArgs(argv: string[], env: NodeJS.ProcessEnv = process
     dissectors: values.dissectors ? values.dissectors.split(",").map((d) => d.trim()).filter(Boolean) : undefined,
     sampleRate: values["sample-rate"] !== undefined ? parseIntFlag("sample-rate", values["sample-rate"], 1, 100) : undefined,
     threads: values.threads !== undefined ? parseIntFlag("threads", values.threads, 1, 64) : availableParallelism(),
+    mainThread,
     flowLimits,
     hub: values.queue ? { maxQueueEntries: parseIntFlag("queue", values.queue, 1, 10_000_000) } : undefined,
     kubeconfig: values["no-kube"] ? false : values.kubeconfig,

@@ -6,7 +6,7 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { homedir, hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
-import type { EntryInit, PcapRequest, TapConfig, WorkerStatsInit } from "@tapline/protocol";
+import { Entry, type EntryInit, type PcapRequest, type TapConfig, type WorkerStatsInit } from "@tapline/protocol";
 import { CaptureFormatError, openCaptureSource, PcapReader, type ReaderStats } from "../capture/index.js";
 import { newPacketInfo } from "../decode/index.js";
 import type { DissectLimits } from "../dissectors/types.js";
@@ -47,6 +47,8 @@ export interface WorkerOptions {
   sampleRate?: number;
   /** 1 = dissect on the reading thread; N = N-1 dissecting threads. */
   threads?: number;
+  /** With threads > 1: "dissect" (default) = the reading thread dissects a shard too; "read" = it only reads. */
+  mainThread?: "dissect" | "read";
   limits?: Partial<DissectLimits>;
   flowLimits?: Partial<FlowLimits>;
   /** A kubeconfig path; false = never try the API; default: in-cluster, $KUBECONFIG or ~/.kube/config when present. */
@@ -136,15 +138,23 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
     hub?.send(e);
     opts.onEntry?.(e);
   };
+  const onEncoded = (bytes: Uint8Array) => {
+    entries++;
+    hub?.sendEncoded(bytes);
+    if (opts.onEntry) opts.onEntry(Entry.decode(bytes));
+  };
   try {
     engine = createEngine({
+      workerId,
       idPrefix,
       node,
       dissectors: opts.dissectors ?? [],
       limits: opts.limits,
       flowLimits: opts.flowLimits,
       threads: opts.threads ?? 1,
+      mainShard: opts.mainThread !== "read",
       onEntry,
+      onEncoded,
       onError: (err) => log(err.message),
     });
   } catch (err) {
@@ -242,7 +252,7 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
   // ---- pods ----
   // A file being read needs an explicit kubeconfig; a live capture tries whatever config exists.
   if (opts.read ? !!opts.kubeconfig : kubeconfigUsable(opts.kubeconfig)) {
-    const w = new PodWatcher({ kubeconfig: opts.kubeconfig || undefined, onChange: updateFilter, log, debounceMs: 200 });
+    const w = new PodWatcher({ kubeconfig: opts.kubeconfig || undefined, onChange: updateFilter, onEvent: (ev) => engine.k8s(ev), log, debounceMs: 200 });
     try {
       await Promise.race([w.start(), new Promise((_, reject) => setTimeout(() => reject(new Error("no answer within 10 s")), 10_000).unref())]);
       pods = w;

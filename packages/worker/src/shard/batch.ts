@@ -37,17 +37,56 @@ export type ToShard =
   | { type: "batch"; buf: ArrayBuffer; used: number }
   | { type: "tick"; nowNs: number }
   | { type: "stats" }
-  | { type: "finish" };
+  | { type: "finish" }
+  | { type: "k8s"; event: K8sEvent };
+
+/** A pod or service change from the watch, replayed into each thread's own IpIndex. */
+export interface K8sEvent {
+  kind: "pod" | "service";
+  op: "upsert" | "delete";
+  obj: object;
+}
 
 /** Shard thread -> main thread. */
 export type FromShard =
-  | { type: "done"; buf: ArrayBuffer; entries: unknown[] }
-  | { type: "entries"; entries: unknown[] }
+  | { type: "done"; buf: ArrayBuffer; entries: ArrayBuffer | null }
+  | { type: "entries"; entries: ArrayBuffer | null }
   | { type: "stats"; stats: unknown }
-  | { type: "finished"; entries: unknown[]; stats: unknown };
+  | { type: "finished"; entries: ArrayBuffer | null; stats: unknown };
+
+/**
+ * Entries travel back protobuf-encoded (the thread pays for encoding, the hub client forwards the
+ * bytes): one ArrayBuffer of `length u32 LE | Entry bytes` records, transferred.
+ */
+export function packEntries(encoded: readonly Uint8Array[]): ArrayBuffer | null {
+  if (!encoded.length) return null;
+  let size = 0;
+  for (const e of encoded) size += 4 + e.length;
+  const ab = new ArrayBuffer(size);
+  const buf = Buffer.from(ab);
+  let off = 0;
+  for (const e of encoded) {
+    buf.writeUInt32LE(e.length, off);
+    buf.set(e, off + 4);
+    off += 4 + e.length;
+  }
+  return ab;
+}
+
+export function unpackEntries(ab: ArrayBuffer | null, onEntry: (bytes: Uint8Array) => void): void {
+  if (!ab) return;
+  const buf = Buffer.from(ab);
+  let off = 0;
+  while (off + 4 <= buf.length) {
+    const len = buf.readUInt32LE(off);
+    onEntry(buf.subarray(off + 4, off + 4 + len));
+    off += 4 + len;
+  }
+}
 
 export interface ShardInit {
   shard: number;
+  workerId: string;
   idPrefix: string;
   node: string;
   dissectors: string[];

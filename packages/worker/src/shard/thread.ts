@@ -1,47 +1,80 @@
-// One dissecting thread: its own Pipeline over the flows whose hash maps to this shard.
-// Entries go back in one message per batch (structured clone), with the batch's buffer.
+// One dissecting thread: its own Pipeline over the flows whose hash maps to this shard, its own
+// IpIndex fed by the pod/service events the main thread forwards. Entries are enriched and
+// protobuf-encoded here and go back in one transferred buffer per batch, with the batch's buffer.
 import { parentPort, workerData } from "node:worker_threads";
-import type { EntryInit } from "@tapline/protocol";
+import { Entry, type EntryInit } from "@tapline/protocol";
+import type { V1Pod, V1Service } from "@kubernetes/client-node";
 import { selectDissectors } from "../dissectors/registry.js";
 import { Pipeline } from "../flows/index.js";
-import { readRecords, type FromShard, type ShardInit, type ToShard } from "./batch.js";
+import { IpIndex } from "../k8s/ipIndex.js";
+import { packEntries, readRecords, type FromShard, type K8sEvent, type ShardInit, type ToShard } from "./batch.js";
 
 const init = workerData as ShardInit;
 const port = parentPort!;
-let out: EntryInit[] = [];
+let index: IpIndex | null = null;
+let out: Uint8Array[] = [];
+const onEntry = (e: EntryInit) => {
+  e.workerId = init.workerId;
+  if (index) {
+    // Endpoints may be shared by the entries of one flow: enrich copies.
+    e.src = { ...e.src };
+    e.dst = { ...e.dst };
+    index.enrich(e.src);
+    index.enrich(e.dst);
+  }
+  out.push(Entry.encode(e).finish());
+};
 const pipeline = new Pipeline({
   workerId: `${init.idPrefix}.${init.shard}`,
   node: init.node,
   dissectors: selectDissectors(init.dissectors),
   limits: init.limits,
   flowLimits: init.flowLimits,
-  onEntry: (e) => out.push(e),
+  onEntry,
 });
 const push = (linktype: number, tsNs: number, data: Buffer) => pipeline.pushPacket(linktype, tsNs, data);
 const send = (msg: FromShard, transfer: ArrayBuffer[] = []) => port.postMessage(msg, transfer);
 
-function take(): EntryInit[] {
-  const e = out;
+function take(): ArrayBuffer | null {
+  const packed = packEntries(out);
   out = [];
-  return e;
+  return packed;
+}
+
+function k8s(ev: K8sEvent): void {
+  index ??= new IpIndex();
+  if (ev.kind === "pod") {
+    if (ev.op === "upsert") index.upsertPod(ev.obj as V1Pod);
+    else index.deletePod(ev.obj as V1Pod);
+  } else if (ev.op === "upsert") index.upsertService(ev.obj as V1Service);
+  else index.deleteService(ev.obj as V1Service);
 }
 
 port.on("message", (msg: ToShard) => {
   switch (msg.type) {
-    case "batch":
+    case "batch": {
       readRecords(Buffer.from(msg.buf), msg.used, push);
-      send({ type: "done", buf: msg.buf, entries: take() }, [msg.buf]);
+      const entries = take();
+      send({ type: "done", buf: msg.buf, entries }, entries ? [msg.buf, entries] : [msg.buf]);
       return;
-    case "tick":
+    }
+    case "tick": {
       pipeline.tick(msg.nowNs);
-      if (out.length) send({ type: "entries", entries: take() });
+      const entries = take();
+      if (entries) send({ type: "entries", entries }, [entries]);
+      return;
+    }
+    case "k8s":
+      k8s(msg.event);
       return;
     case "stats":
       send({ type: "stats", stats: pipeline.getStats() });
       return;
-    case "finish":
+    case "finish": {
       pipeline.finish();
-      send({ type: "finished", entries: take(), stats: pipeline.getStats() });
+      const entries = take();
+      send({ type: "finished", entries, stats: pipeline.getStats() }, entries ? [entries] : []);
       return;
+    }
   }
 });
