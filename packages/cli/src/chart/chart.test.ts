@@ -1,5 +1,5 @@
-import { readFileSync, readdirSync } from "node:fs";
-import { join } from "node:path";
+import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseAllDocuments } from "yaml";
 import { describe, expect, it } from "vitest";
@@ -22,6 +22,14 @@ function renderChart(values: object, namespace: string): unknown[] {
 describe("Helm chart", () => {
   it("on disk equals a fresh generation (run `pnpm -C packages/cli gen-chart` after changing manifests)", () => {
     const fresh = generateChart();
+    // `pnpm gen-chart` sets UPDATE_CHART=1: this test then writes the chart it checks.
+    if (process.env.UPDATE_CHART) {
+      rmSync(join(chartDir, "templates"), { recursive: true, force: true });
+      for (const f of fresh) {
+        mkdirSync(dirname(join(chartDir, f.path)), { recursive: true });
+        writeFileSync(join(chartDir, f.path), f.content);
+      }
+    }
     const onDisk = readdirSync(join(chartDir, "templates")).map((f) => `templates/${f}`).concat(["Chart.yaml", "values.yaml"]);
     expect(fresh.map((f) => f.path).sort()).toEqual(onDisk.sort());
     for (const f of fresh) expect(readFileSync(join(chartDir, f.path), "utf8"), f.path).toBe(f.content);

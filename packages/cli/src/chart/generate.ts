@@ -1,7 +1,8 @@
 // Generates deploy/helm/tapline from src/manifests/build.ts: the builder runs once with
 // every setting replaced by a placeholder (src/manifests/symbolic.ts) and the YAML it
 // yields is rewritten line by line into Go-template expressions. `pnpm gen-chart`
-// writes the files; chart.test.ts regenerates and compares, so the chart never drifts.
+// (chart.test.ts with UPDATE_CHART=1) writes the files; otherwise the test regenerates
+// and compares, so the chart never drifts.
 import type { KubernetesObject } from "@kubernetes/client-node";
 import { stringify } from "yaml";
 import { buildManifests } from "../manifests/build.js";

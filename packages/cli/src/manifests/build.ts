@@ -217,10 +217,11 @@ function hubDeployment({ namespace: ns, values }: ManifestInput): V1Deployment {
               livenessProbe: { httpGet: { path: "/api/health", port: HUB_PORT_NAME }, periodSeconds: 20, failureThreshold: 6 },
               resources: values.hub.resources,
               securityContext: hubSecurity,
-              volumeMounts: [tapConfigMount, { name: "data", mountPath: HUB_DATA_DIR }],
+              // Read-only root: SQLite's store and its temporary files get their own volumes.
+              volumeMounts: [tapConfigMount, { name: "data", mountPath: HUB_DATA_DIR }, { name: "tmp", mountPath: "/tmp" }],
             },
           ],
-          volumes: [tapConfigVolume, { name: "data", emptyDir: {} }],
+          volumes: [tapConfigVolume, { name: "data", emptyDir: {} }, { name: "tmp", emptyDir: {} }],
         },
       },
     },
