@@ -4,7 +4,7 @@
 // sequence numbers (wrapping around 2^32), and copies are interleaved, so the result holds
 // many distinct, concurrent, complete connections.
 //
-// usage: node gen-pcap.mjs OUT.pcap SIZE_MB PROTOS   (PROTOS: comma list of http,redis,kafka)
+// usage: node gen-pcap.mjs OUT.pcap SIZE_MB PROTOS   (PROTOS: comma list of http,redis,kafka,http2)
 // prints JSON: { file, bytes, packets, flows, serverPorts: { http: [...], redis: [...], kafka: [...] } }
 import { closeSync, openSync, readFileSync, writeSync } from "node:fs";
 import { fileURLToPath } from "node:url";
@@ -14,6 +14,7 @@ const sources = {
   http: ["dissectors/http/__fixtures__/http.pcap", "capture/__fixtures__/loopback.pcap"],
   redis: ["dissectors/redis/__fixtures__/redis.pcap"],
   kafka: ["dissectors/kafka/__fixtures__/kafkajs.pcap", "dissectors/kafka/__fixtures__/kcat.pcap"],
+  http2: ["h2c", "h2-streams", "grpc"].map((f) => `dissectors/http2/__fixtures__/${f}.pcap`),
 };
 // Ports of the fixture servers that carry something else (the line protocol of loopback.pcap).
 const skipPorts = new Set([7070, 7071]);
