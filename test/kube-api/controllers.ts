@@ -297,7 +297,10 @@ export class Controllers {
     };
     if (nodeName) pod.spec.nodeName = nodeName;
     pod.status = this.pendingStatus(pod);
-    return this.store.create(PODS, pod, { keepStatus: true });
+    const created = this.store.create(PODS, pod, { keepStatus: true });
+    this.addEvent(owner, { reason: "SuccessfulCreate", message: `Created pod: ${created.metadata.name}`, component: def.kind === "DaemonSet" ? "daemonset-controller" : "replicaset-controller" });
+    if (nodeName) this.addEvent(created, { reason: "Scheduled", message: `Successfully assigned ${created.metadata.namespace}/${created.metadata.name} to ${nodeName}`, component: "default-scheduler" });
+    return created;
   }
 
   private pendingStatus(pod: KubeObject): KubeObject["status"] {
@@ -339,7 +342,8 @@ export class Controllers {
     // spec.nodeName is set through the binding subresource in real clusters; here a plain write.
     const bound = this.store.update(PODS, pod);
     bound.status = this.pendingStatus(bound);
-    this.store.update(PODS, bound, { subresource: "status" });
+    const scheduled = this.store.update(PODS, bound, { subresource: "status" });
+    this.addEvent(scheduled, { reason: "Scheduled", message: `Successfully assigned ${ns}/${name} to ${target}`, component: "default-scheduler" });
   }
 
   setPodReady(ns: string, name: string): KubeObject {
@@ -366,7 +370,14 @@ export class Controllers {
       })),
     };
     pod.status.podIPs = [{ ip: pod.status.podIP }];
-    return this.store.update(PODS, pod, { subresource: "status" });
+    const ready = this.store.update(PODS, pod, { subresource: "status" });
+    // What the kubelet reports on the way to Running, so `describe` and event listings look real.
+    for (const c of pod.spec?.containers ?? []) {
+      this.addEvent(ready, { reason: "Pulled", message: `Container image "${c.image}" already present on machine`, component: "kubelet" });
+      this.addEvent(ready, { reason: "Created", message: `Created container ${c.name}`, component: "kubelet" });
+      this.addEvent(ready, { reason: "Started", message: `Started container ${c.name}`, component: "kubelet" });
+    }
+    return ready;
   }
 
   /** The kubelet failing to pull an image: the container waits with `reason`, and Events say why. */
