@@ -3,8 +3,9 @@ import { describe, expect, it } from "vitest";
 import { buildProgram } from "../program.js";
 import { bashCompletion, fishCompletion, zshCompletion } from "./completion.js";
 
+const program = await buildProgram();
+
 function model() {
-  const program = buildProgram();
   return {
     program: "tapline",
     commands: program.commands.map((c) => ({
