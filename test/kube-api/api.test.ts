@@ -174,7 +174,9 @@ describe("test API server REST semantics", () => {
     await kube.request("POST", "/api/v1/namespaces/t/secrets", { body: { metadata: { name: "dep2", ownerReferences: [{ ...ref, name: "owner2", uid: owner2.metadata.uid }] } } });
     await kube.request("DELETE", "/api/v1/namespaces/t/configmaps/owner2", { body: { propagationPolicy: "Orphan" } });
     await new Promise((r) => setTimeout(r, 50));
-    expect(kube.get("secrets", "t", "dep2")?.metadata.ownerReferences).toBeUndefined();
+    const orphan = kube.get("secrets", "t", "dep2");
+    expect(orphan).toBeDefined();
+    expect(orphan!.metadata.ownerReferences).toBeUndefined();
   });
 
   test("finalizers hold a deletion until removed", async () => {
@@ -242,6 +244,27 @@ describe("test API server REST semantics", () => {
     await new Promise((r) => setTimeout(r, 50));
     await kube.request("DELETE", "/api/v1/namespaces/t/pods/talker");
     expect((await follow).text).toBe("first\nsecond\n");
+  });
+
+  test("with podTerminationMs, deleted pods are Terminating for a while; gracePeriodSeconds=0 is immediate", async () => {
+    const slow = await startKubeApi({ tls: false, podTerminationMs: 150, nodes: ["n"] });
+    try {
+      const pod = (name: string) => ({ metadata: { name }, spec: { containers: [{ name: "c", image: "i:1" }] } });
+      await slow.request("POST", "/api/v1/namespaces/default/pods", { body: pod("slow") });
+      await slow.request("POST", "/api/v1/namespaces/default/pods", { body: pod("fast") });
+      const del = (await slow.request("DELETE", "/api/v1/namespaces/default/pods/slow")).json();
+      expect(del.metadata.deletionTimestamp).toBeDefined();
+      expect(del.metadata.deletionGracePeriodSeconds).toBe(30);
+      const table = (await slow.request("GET", "/api/v1/namespaces/default/pods/slow", { headers: { accept: "application/json;as=Table;v=v1;g=meta.k8s.io" } })).json();
+      expect(table.rows[0].cells[2]).toBe("Terminating");
+      const fast = await slow.request("DELETE", "/api/v1/namespaces/default/pods/fast", { body: { gracePeriodSeconds: 0 } });
+      expect(fast.status, fast.text).toBe(200);
+      expect(slow.get("pods", "default", "fast")).toBeUndefined();
+      expect(slow.get("pods", "default", "slow")).toBeDefined();
+      await slow.waitFor(() => !slow.get("pods", "default", "slow"), 2000);
+    } finally {
+      await slow.close();
+    }
   });
 
   test("plain HTTP mode works with kubectl", async () => {

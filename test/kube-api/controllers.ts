@@ -86,6 +86,8 @@ function waitingStatuses(containers: Container[], waiting: (c: Container) => { r
 export interface ControllerOptions {
   /** How long a deleted namespace stays Terminating before its contents and itself go. */
   namespaceDeleteDelayMs: number;
+  /** How long a deleted pod stays Terminating (its kubelet stopping it); 0 deletes at once. */
+  podTerminationMs: number;
 }
 
 export class Controllers {
@@ -260,6 +262,35 @@ export class Controllers {
     this.store.update(ENDPOINTS, body);
   }
 
+  /**
+   * Deletes a pod as the kubelet would: with a grace period it is Terminating (deletionTimestamp
+   * set) for podTerminationMs, then gone; gracePeriodSeconds=0 deletes at once.
+   */
+  deletePod(ns: string, name: string, opts: { gracePeriodSeconds?: number; dryRun?: boolean; precondition?: { uid?: string; resourceVersion?: string } } = {}): KubeObject {
+    const pod = this.store.mustGet(PODS, ns, name);
+    const grace = opts.gracePeriodSeconds ?? pod.spec?.terminationGracePeriodSeconds ?? 30;
+    if (this.opts.podTerminationMs <= 0 || grace === 0 || opts.dryRun || pod.metadata.finalizers?.length) {
+      return this.store.delete(PODS, ns, name, opts);
+    }
+    if (pod.metadata.deletionTimestamp) return pod;
+    if (opts.precondition) this.store.delete(PODS, ns, name, { ...opts, dryRun: true });
+    const marked = this.store.markDeleting(PODS, ns, name, (o) => {
+      o.metadata.deletionGracePeriodSeconds = grace;
+    });
+    const t = setTimeout(() => {
+      this.timers.delete(t);
+      if (this.stopped) return;
+      if (this.store.get(PODS, ns, name)?.metadata.uid === marked.metadata.uid) this.store.purge(PODS, ns, name);
+    }, this.opts.podTerminationMs);
+    this.timers.add(t);
+    return marked;
+  }
+
+  private deleteAny(d: ResourceDef, ns: string | undefined, name: string): void {
+    if (d === PODS) this.deletePod(ns!, name);
+    else this.store.delete(d, ns, name);
+  }
+
   // ---- garbage collection ----
 
   private collectDependents(uid: string): void {
@@ -269,8 +300,8 @@ export class Controllers {
         if (o.metadata.ownerReferences.length > 1) {
           o.metadata.ownerReferences = o.metadata.ownerReferences.filter((r) => r.uid !== uid);
           this.store.update(d, o);
-        } else {
-          this.store.delete(d, o.metadata.namespace, o.metadata.name!);
+        } else if (!o.metadata.deletionTimestamp) {
+          this.deleteAny(d, o.metadata.namespace, o.metadata.name!);
         }
       }
     }
@@ -444,7 +475,7 @@ export class Controllers {
     for (const p of pods) {
       const node = p.spec?.nodeName;
       const stale = p.metadata.labels?.["controller-revision-hash"] !== hash;
-      if (!eligible.has(node) || seen.has(node) || stale) this.store.delete(PODS, ns, p.metadata.name!);
+      if (!eligible.has(node) || seen.has(node) || stale) this.deletePod(ns, p.metadata.name!);
       else seen.add(node);
     }
     for (const n of nodes) {
@@ -551,7 +582,7 @@ export class Controllers {
     if (pods.length > want) {
       // Scale down: not-ready pods first, as the ReplicaSet controller ranks them.
       const victims = [...pods].sort((a, b) => Number(isPodReady(a)) - Number(isPodReady(b))).slice(0, pods.length - want);
-      for (const p of victims) this.store.delete(PODS, ns, p.metadata.name!);
+      for (const p of victims) this.deletePod(ns, p.metadata.name!);
     }
     for (let i = pods.length; i < want; i++) this.newPod(rs, REPLICASETS, rs.spec?.template ?? {}, {});
     pods = this.ownedPods(rs).filter((p) => !p.metadata.deletionTimestamp);

@@ -46,6 +46,8 @@ export interface KubeApiOptions {
   historyLimit?: number;
   /** How long a deleted namespace stays Terminating (default 200 ms). */
   namespaceDeleteDelayMs?: number;
+  /** How long a deleted pod stays Terminating before it goes (default 0: at once). */
+  podTerminationMs?: number;
 }
 
 export interface KubeApi {
@@ -133,7 +135,7 @@ export async function startKubeApi(opts: KubeApiOptions = {}): Promise<KubeApi> 
   const token = opts.token ?? randomBytes(16).toString("hex");
   const user = opts.user ?? "tapline-test";
   const store = new Store(opts.historyLimit);
-  const controllers = new Controllers(store, { namespaceDeleteDelayMs: opts.namespaceDeleteDelayMs ?? 200 });
+  const controllers = new Controllers(store, { namespaceDeleteDelayMs: opts.namespaceDeleteDelayMs ?? 200, podTerminationMs: opts.podTerminationMs ?? 0 });
   controllers.start();
   const denies: DenyRule[] = [];
   const requests: RequestRecord[] = [];
@@ -170,6 +172,7 @@ export async function startKubeApi(opts: KubeApiOptions = {}): Promise<KubeApi> 
     logFollowers: new Set(),
     openWatches: new Set(),
     onNamespaceDelete: (name) => controllers.terminateNamespace(name),
+    deletePod: (ns, name, o) => controllers.deletePod(ns, name, o),
     portForwardUpgrade: (req: IncomingMessage, socket: Duplex, head: Buffer, t: PortForwardRequest) => {
       const target = { namespace: t.namespace, pod: t.pod.metadata.name!, ports: t.ports };
       const upgrade = (req.headers.upgrade ?? "").toLowerCase();
@@ -269,7 +272,7 @@ export async function startKubeApi(opts: KubeApiOptions = {}): Promise<KubeApi> 
     const payload = o.body === undefined ? undefined : typeof o.body === "string" || Buffer.isBuffer(o.body) ? o.body : JSON.stringify(o.body);
     const headers: Record<string, string> = {
       authorization: `Bearer ${o.token ?? token}`,
-      ...(payload !== undefined ? { "content-type": "application/json" } : {}),
+      ...(payload !== undefined ? { "content-type": "application/json", "content-length": String(Buffer.byteLength(payload)) } : {}),
       ...o.headers,
     };
     const req = (tls ? httpsRequest : httpRequest)(`${url}${path}`, { method, headers, ...(ca ? { ca } : {}) });

@@ -63,6 +63,8 @@ export interface ServerContext {
   portForwardUpgrade: (req: IncomingMessage, socket: Duplex, head: Buffer, target: PortForwardRequest) => void;
   /** Called for DELETE of a namespace; the controllers finish it. */
   onNamespaceDelete: (name: string) => void;
+  /** DELETE of a pod: graceful termination is the kubelet's (controllers.ts). */
+  deletePod: (namespace: string, name: string, opts: { gracePeriodSeconds?: number; dryRun?: boolean; precondition?: { uid?: string; resourceVersion?: string } }) => KubeObject;
   openWatches: Set<() => void>;
 }
 
@@ -294,7 +296,10 @@ export function createHandlers(ctx: ServerContext) {
           return sendJson(res, 200, marked);
         }
         if (opts.propagationPolicy === "Orphan") orphanDependents(def, namespace, name!);
-        const deleted = ctx.store.delete(def, namespace, name!, { dryRun, precondition: opts.preconditions });
+        const deleted =
+          def.resource === "pods"
+            ? ctx.deletePod(namespace!, name!, { dryRun, precondition: opts.preconditions, gracePeriodSeconds: opts.gracePeriodSeconds })
+            : ctx.store.delete(def, namespace, name!, { dryRun, precondition: opts.preconditions });
         return sendJson(res, 200, deleted);
       }
       case "deletecollection": {
@@ -303,7 +308,7 @@ export function createHandlers(ctx: ServerContext) {
         const items: KubeObject[] = [];
         for (const o of ctx.store.list(def, namespace)) {
           if (!matches({ def, namespace, labels, fields }, o)) continue;
-          items.push(ctx.store.delete(def, o.metadata.namespace, o.metadata.name!, { dryRun }));
+          items.push(def.resource === "pods" ? ctx.deletePod(o.metadata.namespace!, o.metadata.name!, { dryRun }) : ctx.store.delete(def, o.metadata.namespace, o.metadata.name!, { dryRun }));
         }
         return sendJson(res, 200, { kind: listKind(def), apiVersion: groupVersion(def), metadata: { resourceVersion: String(ctx.store.currentRv()) }, items });
       }
@@ -443,12 +448,17 @@ export function createHandlers(ctx: ServerContext) {
     sendJson(res, 200, ctx.store.update(def, withOwners, { dryRun, subresource }));
   }
 
-  async function deleteOptions(req: IncomingMessage, q: URLSearchParams): Promise<{ propagationPolicy?: string; preconditions?: { uid?: string; resourceVersion?: string } }> {
+  async function deleteOptions(
+    req: IncomingMessage,
+    q: URLSearchParams,
+  ): Promise<{ propagationPolicy?: string; preconditions?: { uid?: string; resourceVersion?: string }; gracePeriodSeconds?: number }> {
     const body = await readBody(req);
-    let opts: { propagationPolicy?: string; preconditions?: { uid?: string; resourceVersion?: string }; orphanDependents?: boolean } = {};
+    let opts: { propagationPolicy?: string; preconditions?: { uid?: string; resourceVersion?: string }; orphanDependents?: boolean; gracePeriodSeconds?: number } = {};
     if (body.length > 0) opts = parseJson(body, "DeleteOptions") as typeof opts;
+    if (typeof opts !== "object" || opts === null) throw badRequest("DeleteOptions must be an object");
     const policy = q.get("propagationPolicy") ?? opts.propagationPolicy ?? (opts.orphanDependents ? "Orphan" : undefined);
-    return { propagationPolicy: policy, preconditions: opts.preconditions };
+    const grace = q.get("gracePeriodSeconds") ?? opts.gracePeriodSeconds;
+    return { propagationPolicy: policy, preconditions: opts.preconditions, gracePeriodSeconds: grace === undefined || grace === null ? undefined : Number(grace) };
   }
 
   function orphanDependents(def: ResourceDef, namespace: string | undefined, name: string): void {
