@@ -1,5 +1,5 @@
 import { InvalidArgumentError, type Command } from "commander";
-import { dissectFile, dissectors, DissectInputError, EntryWriter, type DissectFormat } from "@tapline/worker";
+import { dissectFile, dissectors, DissectInputError, EntryWriter, type DissectFormat } from "@tapline/worker/dissect";
 import { UsageError } from "../errors.js";
 
 interface DissectFlags {
