@@ -2,6 +2,7 @@
 // `tapline-worker`: the worker process of a node (or of a local capture / a file).
 // Exit status: 0 done or stopped by a signal; 2 bad flags or unusable input (a missing sidecar
 // binary, a file that is not a capture); 1 a runtime failure.
+import { readdirSync, readFileSync } from "node:fs";
 import { entryToJson } from "@tapline/protocol";
 import { parseWorkerArgs, startWorker, UsageError, USAGE, WorkerConfigError } from "./runtime/index.js";
 import { selectDissectors } from "./dissectors/registry.js";
@@ -42,13 +43,31 @@ async function main(): Promise<number> {
     console.error(`tapline-worker: error: ${(err as Error).message}`);
     return err instanceof WorkerConfigError ? 2 : 1;
   }
+  const cpu = process.env.TAPLINE_CPU_REPORT ? threadCpu() : "";
   const s = await worker.stop();
+  if (cpu) log(`CPU seconds by thread (main first, then the busiest): ${cpu}`);
   log(
     `${s.reader.packets} packets, ${s.entries} entries` +
       (s.hub ? `, ${s.hub.entriesSent} sent to the hub, ${s.hub.entriesDropped} dropped` : "") +
       (s.sampledOut ? `, ${s.sampledOut} packets sampled out` : ""),
   );
   return 0;
+}
+
+/** Linux: user+system CPU of this process's threads from /proc (benchmarks: is one thread the bottleneck?). */
+function threadCpu(): string {
+  try {
+    const tick = 100; // USER_HZ
+    const rows = readdirSync("/proc/self/task").map((tid) => {
+      const stat = readFileSync(`/proc/self/task/${tid}/stat`, "utf8");
+      const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      return { main: Number(tid) === process.pid, cpu: (Number(f[11]) + Number(f[12])) / tick };
+    });
+    rows.sort((a, b) => Number(b.main) - Number(a.main) || b.cpu - a.cpu);
+    return rows.filter((r) => r.cpu >= 0.05).map((r) => r.cpu.toFixed(2)).join(", ");
+  } catch {
+    return "";
+  }
 }
 
 main().then(
