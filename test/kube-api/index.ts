@@ -163,7 +163,6 @@ export async function startKubeApi(opts: KubeApiOptions = {}): Promise<KubeApi> 
     token,
     requireToken: tls,
     user,
-    groups: ["system:authenticated"],
     denies,
     requests,
     serverAddress: () => address,

@@ -52,7 +52,6 @@ export interface ServerContext {
   /** false over plain HTTP: requests without an Authorization header are let in. */
   requireToken: boolean;
   user: string;
-  groups: string[];
   denies: DenyRule[];
   requests: RequestRecord[];
   serverAddress: () => string;
@@ -114,8 +113,13 @@ function parseJson(body: Buffer, what = "request body"): unknown {
 function decodeBody(req: IncomingMessage, body: Buffer): unknown {
   const ctype = (req.headers["content-type"] ?? "application/json").split(";")[0].trim();
   if (ctype === PROTOBUF_CONTENT_TYPE) return decodeProtobufBody(body);
-  if (ctype !== "application/json" && ctype !== "*/*" && ctype !== "") throw unsupportedMediaType(ctype);
+  if (ctype !== "application/json" && ctype !== "*/*" && ctype !== "") throw unsupportedMediaType(ctype, ["application/json", PROTOBUF_CONTENT_TYPE]);
   return parseJson(body);
+}
+
+function withoutTypeMeta(o: KubeObject): KubeObject {
+  const { apiVersion: _a, kind: _k, ...rest } = o;
+  return rest as KubeObject;
 }
 
 /** Parses /api/v1/... and /apis/<g>/<v>/... into a resource route, or undefined. */
@@ -387,7 +391,9 @@ export function createHandlers(ctx: ServerContext) {
       meta.remainingItemCount = all.length - start - limit;
     }
     if (table) return sendJson(res, 200, toTable(def, items, meta, includeObject));
-    sendJson(res, 200, { kind: listKind(def), apiVersion: groupVersion(def), metadata: meta, items });
+    // The real server leaves apiVersion and kind out of list items (only the list has them);
+    // clients that need them must take them from the list, so this server does the same.
+    sendJson(res, 200, { kind: listKind(def), apiVersion: groupVersion(def), metadata: meta, items: items.map(withoutTypeMeta) });
   }
 
   async function handlePatch(req: IncomingMessage, res: ServerResponse, route: Route, q: URLSearchParams, dryRun: boolean): Promise<void> {
@@ -433,7 +439,7 @@ export function createHandlers(ctx: ServerContext) {
         patched = strategicMergePatch(base, patch) as KubeObject;
         break;
       default:
-        throw unsupportedMediaType(ctype);
+        throw unsupportedMediaType(ctype, ["application/json-patch+json", "application/merge-patch+json", "application/strategic-merge-patch+json", "application/apply-patch+yaml"]);
     }
     if (typeof patched !== "object" || patched === null || Array.isArray(patched)) {
       throw new KubeError(422, "Invalid", "the server rejected our request due to an error in our request: the patched document is not an object");

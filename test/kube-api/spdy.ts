@@ -59,8 +59,6 @@ const DICTIONARY: Buffer = (() => {
   return Buffer.concat(parts);
 })();
 
-export const SPDY_DICTIONARY_FOR_TEST = DICTIONARY;
-
 /** One zlib stream used block by block: each call returns the output of one sync-flushed input. */
 class BlockCodec {
   private out: Buffer[] = [];

@@ -97,8 +97,8 @@ export function methodNotAllowed(message = "the server does not allow this metho
   return new KubeError(405, "MethodNotAllowed", message);
 }
 
-export function unsupportedMediaType(contentType: string): KubeError {
-  return new KubeError(415, "UnsupportedMediaType", `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json (got ${contentType})`);
+export function unsupportedMediaType(contentType: string, accepted: string[]): KubeError {
+  return new KubeError(415, "UnsupportedMediaType", `the body of the request was in an unknown format - accepted media types include: ${accepted.join(", ")} (got ${contentType})`);
 }
 
 export function gone(message: string): KubeError {
