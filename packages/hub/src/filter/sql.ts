@@ -154,8 +154,11 @@ function columnTest(column: string, type: FieldSpec["type"], op: Op | undefined,
     case "contains":
       return v === "" ? TRUE : clause(`instr(${column}, ?) > 0`, v);
     case "startsWith":
+      if (v === "") return TRUE;
+      // GLOB reads its pattern as a C string: a NUL would cut the prefix short (found by fuzzing).
+      if ((v as string).includes("\0")) return clause(`substr(${column}, 1, ?) = ?`, [...(v as string)].length, v);
       // GLOB is case-sensitive like startsWith and can use the column's index for the prefix.
-      return v === "" ? TRUE : clause(`${column} GLOB ?`, `${globEscape(v as string)}*`);
+      return clause(`${column} GLOB ?`, `${globEscape(v as string)}*`);
     case "endsWith":
       // substr() and length() count characters (code points), not UTF-16 units.
       return v === "" ? TRUE : clause(`substr(${column}, ?) = ?`, -[...(v as string)].length, v);

@@ -33,15 +33,16 @@ function decodeComponent(s: string): string {
   }
 }
 
-/** The query of a request-target (`/p?a=b#f`). */
+/**
+ * The query of a request-target (`/p?a=b`). RFC 9112 §3.2: a request-target has no fragment, so a
+ * `#` seen on the wire is just a byte of the query, and the pairs after it are redacted too.
+ */
 export function redactPathQuery(path: string, names: NameMatcher): string {
   const q = path.indexOf("?");
   if (q < 0) return path;
-  const hash = path.indexOf("#", q);
-  const end = hash < 0 ? path.length : hash;
-  const query = path.slice(q + 1, end);
+  const query = path.slice(q + 1);
   const redacted = redactUrlEncoded(query, names);
-  return redacted === query ? path : path.slice(0, q + 1) + redacted + path.slice(end);
+  return redacted === query ? path : path.slice(0, q + 1) + redacted;
 }
 
 /**
