@@ -22,7 +22,7 @@ const dir = "/tmp/tapline-bench-worker";
 mkdirSync(dir, { recursive: true });
 
 function run(cmd, argv) {
-  const r = spawnSync(cmd, argv, { encoding: "utf8", maxBuffer: 1 << 28, cwd: repo });
+  const r = spawnSync(cmd, argv, { encoding: "utf8", maxBuffer: 1 << 28, cwd: repo, env: { ...process.env, TAPLINE_CPU_REPORT: "1" } });
   if (r.status !== 0) throw new Error(`${cmd} ${argv.join(" ")} exited ${r.status}: ${r.stderr?.slice(-2000)}`);
   return r;
 }
@@ -56,7 +56,10 @@ for (let round = 0; round < rounds; round++) {
     const cpuSeconds = Number(/User time \(seconds\): ([\d.]+)/.exec(r.stderr)[1]) + Number(/System time \(seconds\): ([\d.]+)/.exec(r.stderr)[1]);
     const sent = Number(/(\d+) sent to the hub/.exec(r.stderr)?.[1] ?? 0);
     if (sent !== entries) throw new Error(`${c.name}: ${entries} entries but ${sent} sent: ${r.stderr.slice(-500)}`);
-    results.push({ config: c.name, round, seconds, cpuSeconds, mbPerS: mb / seconds, entries, entriesPerS: entries / seconds, peakRssMb: rssMb, cpuPercent: cpu });
+    // Main thread first, then the busiest others (dissecting thread, V8 helpers): the larger of the
+    // first two bounds the wall time on idle cores.
+    const threadCpu = (/CPU seconds by thread[^:]*: ([\d., ]+)/.exec(r.stderr)?.[1] ?? "").split(",").map(Number).filter((n) => n > 0);
+    results.push({ config: c.name, round, seconds, cpuSeconds, threadCpu, mbPerS: mb / seconds, entries, entriesPerS: entries / seconds, peakRssMb: rssMb, cpuPercent: cpu });
   }
 }
 sink.kill("SIGTERM");
@@ -70,13 +73,14 @@ const summary = configs.map((c) => {
   return {
     config: c.name, bestSeconds: best.seconds, cpuSeconds: +Math.min(...rs.map((r) => r.cpuSeconds)).toFixed(2), mbPerS: +best.mbPerS.toFixed(1),
     entriesPerS: Math.round(best.entriesPerS), entries: best.entries, peakRssMb: +Math.max(...rs.map((r) => r.peakRssMb)).toFixed(0), cpuPercent: best.cpuPercent,
+    threadCpu: best.threadCpu.slice(0, c.threads + 1).join(" / "),
   };
 });
 const load = (await import("node:os")).loadavg()[0].toFixed(1);
 console.log(`worker --read on ${mb.toFixed(0)} MB (http+redis+kafka) to an ack-only hub sink, ring ${ring ? "on" : "off"}, best of ${rounds}, load average ${load}`);
-console.log("config                       wall s  CPU s  MB/s   entries/s  entries  peak RSS MB  CPU%");
+console.log("config                       wall s  CPU s  MB/s   entries/s  entries  peak RSS MB  CPU%  CPU s by thread (main / busiest others)");
 for (const s of summary) {
-  console.log(`${s.config.padEnd(28)} ${s.bestSeconds.toFixed(2).padEnd(7)} ${s.cpuSeconds.toFixed(2).padEnd(6)} ${String(s.mbPerS).padEnd(6)} ${String(s.entriesPerS).padEnd(10)} ${String(s.entries).padEnd(8)} ${String(s.peakRssMb).padEnd(12)} ${s.cpuPercent}`);
+  console.log(`${s.config.padEnd(28)} ${s.bestSeconds.toFixed(2).padEnd(7)} ${s.cpuSeconds.toFixed(2).padEnd(6)} ${String(s.mbPerS).padEnd(6)} ${String(s.entriesPerS).padEnd(10)} ${String(s.entries).padEnd(8)} ${String(s.peakRssMb).padEnd(12)} ${String(s.cpuPercent).padEnd(5)} ${s.threadCpu}`);
 }
 console.log(`sink received ${received.entries} entries in ${received.batches} batches (${rounds * configs.length} runs)`);
 mkdirSync(`${repo}bench/results`, { recursive: true });
