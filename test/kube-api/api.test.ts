@@ -2,6 +2,7 @@
 // reach: watch replay and expiry, bookmarks, timeouts, chunked lists, dry runs, defaulting,
 // status subresources, garbage collection, namespace termination, endpoints, SSA conflicts.
 import { execFile } from "node:child_process";
+import { connect } from "node:net";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { startKubeApi, type KubeApi } from "./index.js";
 
@@ -264,6 +265,38 @@ describe("test API server REST semantics", () => {
       await slow.waitFor(() => !slow.get("pods", "default", "slow"), 2000);
     } finally {
       await slow.close();
+    }
+  });
+
+  test("port-forward sessions survive garbage: random SPDY bytes and bad frames end the session, not the server", async () => {
+    const plain = await startKubeApi({ tls: false, nodes: ["n"] });
+    try {
+      await plain.request("POST", "/api/v1/namespaces/default/pods", { body: { metadata: { name: "p" }, spec: { containers: [{ name: "c", image: "i:1" }] } } });
+      plain.setPodReady("default", "p");
+      const port = Number(new URL(plain.url).port);
+      let seed = 7;
+      const rand = () => ((seed = (seed * 1103515245 + 12345) >>> 0) >>> 16) & 0xff;
+      for (let round = 0; round < 20; round++) {
+        const junk = Buffer.alloc(64 + round * 37);
+        for (let i = 0; i < junk.length; i++) junk[i] = rand();
+        // Half the rounds start with a well-formed SYN_STREAM header so the parser goes deeper.
+        if (round % 2 === 0) junk.set([0x80, 0x03, 0x00, 0x01, 0x00, 0x00, 0x00, 0x20], 0);
+        await new Promise<void>((resolve) => {
+          const sock = connect(port, "127.0.0.1", () => {
+            sock.write(
+              "POST /api/v1/namespaces/default/pods/p/portforward HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\nX-Stream-Protocol-Version: portforward.k8s.io\r\n\r\n",
+            );
+            sock.write(junk);
+            setTimeout(() => sock.destroy(), 30);
+          });
+          sock.on("close", () => resolve());
+          sock.on("error", () => resolve());
+        });
+      }
+      expect((await plain.request("GET", "/version")).status).toBe(200);
+      expect(plain.requests.filter((r) => r.subresource === "portforward" && r.status === 101)).toHaveLength(20);
+    } finally {
+      await plain.close();
     }
   });
 
