@@ -30,7 +30,8 @@ export interface MergeResult {
   interfaces: number;
 }
 
-export function mergeCaptures(inputs: Buffer[]): MergeResult {
+/** `comment`: put in the section header (opt_comment), e.g. which workers did not answer. */
+export function mergeCaptures(inputs: Buffer[], comment = ""): MergeResult {
   const idbs: Buffer[] = [];
   const packets: Packet[] = [];
   for (const input of inputs) {
@@ -42,11 +43,19 @@ export function mergeCaptures(inputs: Buffer[]): MergeResult {
   // Stable sort: packets with equal timestamps keep their input order.
   packets.sort((a, b) => (a.ns < b.ns ? -1 : a.ns > b.ns ? 1 : 0));
   const shb = block(SHB, (() => {
-    const b = Buffer.alloc(16);
+    const text = Buffer.from(comment, "utf8").subarray(0, 0xfff0);
+    // Options: opt_comment (code 1, padded to 4 bytes), then opt_endofopt.
+    const options = text.length ? 4 + ((text.length + 3) & ~3) + 4 : 0;
+    const b = Buffer.alloc(16 + options);
     b.writeUInt32LE(0x1a2b3c4d, 0);
     b.writeUInt16LE(1, 4);
     b.writeUInt16LE(0, 6);
     b.writeBigInt64LE(-1n, 8); // section length unknown
+    if (text.length) {
+      b.writeUInt16LE(1, 16);
+      b.writeUInt16LE(text.length, 18);
+      text.copy(b, 20);
+    }
     return b;
   })());
   const data = Buffer.concat([shb, ...idbs, ...packets.map((p) => p.block)]);

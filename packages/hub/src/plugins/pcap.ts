@@ -58,8 +58,13 @@ async function pcapPlugin(app: FastifyInstance, opts: PcapPluginOptions): Promis
       return reply.code(503).send({ error: "no worker connected and no local capture to export from" });
     }
     if (streams.length === 0) return reply.code(502).send({ error: "no worker answered with packets", workers: errors });
-    const merged = mergeCaptures(streams);
-    if (Object.keys(errors).length > 0) req.log.warn({ errors }, "pcap export: some workers did not answer");
+    // A partial export says so: in the file (the section comment Wireshark shows) and in a header.
+    const missing = Object.entries(errors).map(([id, why]) => `${id}: ${why}`).join("; ");
+    const merged = mergeCaptures(streams, missing ? `partial export: no packets from ${missing}` : "");
+    if (missing) {
+      req.log.warn({ errors }, "pcap export: some workers did not answer");
+      reply.header("x-tapline-partial", encodeURIComponent(missing));
+    }
     reply.header("content-type", "application/vnd.tcpdump.pcap");
     reply.header("content-disposition", 'attachment; filename="tapline.pcapng"');
     reply.header("x-tapline-packets", String(merged.packets));
