@@ -26,6 +26,19 @@ describe("test API server REST semantics", () => {
     expect(r.json()).toMatchObject({ kind: "Status", reason: "Unauthorized", code: 401 });
   });
 
+  test("discovery: legacy documents for plain JSON, aggregated (v2) when asked", async () => {
+    const legacy = (await kube.request("GET", "/apis")).json();
+    expect(legacy.kind).toBe("APIGroupList");
+    expect(legacy.groups.map((g: { name: string }) => g.name)).toEqual(["apps", "rbac.authorization.k8s.io", "scheduling.k8s.io", "authorization.k8s.io"]);
+    const apps = (await kube.request("GET", "/apis/apps/v1")).json();
+    expect(apps.resources.find((r: { name: string }) => r.name === "deployments/scale")).toMatchObject({ kind: "Scale", group: "autoscaling", version: "v1" });
+    const agg = await kube.request("GET", "/api", { headers: { accept: "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json" } });
+    expect(agg.headers["content-type"]).toBe("application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList");
+    const pods = agg.json().items[0].versions[0].resources.find((r: { resource: string }) => r.resource === "pods");
+    expect(pods).toMatchObject({ scope: "Namespaced", singularResource: "pod", shortNames: ["po"] });
+    expect(pods.subresources.map((s: { subresource: string }) => s.subresource)).toEqual(["status", "log", "portforward"]);
+  });
+
   test("unknown paths are 404 Status; unsupported patch types 415", async () => {
     expect((await kube.request("GET", "/apis/batch/v1/jobs")).status).toBe(404);
     await kube.request("POST", "/api/v1/namespaces/t/configmaps", { body: cm("p415") });

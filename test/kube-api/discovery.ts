@@ -114,6 +114,53 @@ export function apiGroup(name: string): unknown {
   return { kind: "APIGroup", apiVersion: "v1", name, versions, preferredVersion: versions[0] };
 }
 
+const SUBRESOURCE_VERBS: Record<string, string[]> = {
+  status: ["get", "patch", "update"],
+  scale: ["get", "patch", "update"],
+  log: ["get"],
+  portforward: ["create", "get"],
+};
+
+function subresourceKind(d: ResourceDef, sub: string): { group: string; version: string; kind: string } {
+  if (sub === "scale") return { group: "autoscaling", version: "v1", kind: "Scale" };
+  if (sub === "portforward") return { group: "", version: "v1", kind: "PodPortForwardOptions" };
+  return { group: d.group, version: d.version, kind: d.kind };
+}
+
+const IN_ALL_CATEGORY = new Set(["pods", "services", "deployments", "daemonsets", "replicasets"]);
+
+/**
+ * Aggregated discovery (apidiscovery.k8s.io/v2, KEP-3352): every group, version and resource
+ * in one answer to /api or /apis, which kubectl 1.30+ asks for first.
+ */
+export function aggregatedDiscovery(core: boolean): unknown {
+  const names = core ? [""] : groups();
+  return {
+    kind: "APIGroupDiscoveryList",
+    apiVersion: "apidiscovery.k8s.io/v2",
+    metadata: {},
+    items: names.map((g) => ({
+      metadata: g === "" ? {} : { name: g },
+      versions: [...new Set(RESOURCES.filter((r) => r.group === g).map((r) => r.version))].map((version) => ({
+        version,
+        freshness: "Current",
+        resources: RESOURCES.filter((r) => r.group === g && r.version === version).map((d) => ({
+          resource: d.resource,
+          responseKind: { group: d.group, version: d.version, kind: d.kind },
+          scope: d.namespaced ? "Namespaced" : "Cluster",
+          singularResource: d.singular,
+          verbs: d.verbs,
+          ...(d.shortNames ? { shortNames: d.shortNames } : {}),
+          ...(IN_ALL_CATEGORY.has(d.resource) ? { categories: ["all"] } : {}),
+          ...(d.subresources.length
+            ? { subresources: d.subresources.map((sub) => ({ subresource: sub, responseKind: subresourceKind(d, sub), verbs: SUBRESOURCE_VERBS[sub] ?? ["get"] })) }
+            : {}),
+        })),
+      })),
+    })),
+  };
+}
+
 export function apiResourceList(group: string, version: string): unknown {
   const defs = RESOURCES.filter((r) => r.group === group && r.version === version);
   if (defs.length === 0) return undefined;
@@ -126,24 +173,17 @@ export function apiResourceList(group: string, version: string): unknown {
       kind: d.kind,
       verbs: d.verbs,
       ...(d.shortNames ? { shortNames: d.shortNames } : {}),
-      ...(d.resource === "pods" || d.resource === "services" || d.resource === "deployments" || d.resource === "daemonsets"
-        ? { categories: ["all"] }
-        : {}),
+      ...(IN_ALL_CATEGORY.has(d.resource) ? { categories: ["all"] } : {}),
     });
     for (const sub of d.subresources) {
-      const subVerbs: Record<string, string[]> = {
-        status: ["get", "patch", "update"],
-        scale: ["get", "patch", "update"],
-        log: ["get"],
-        portforward: ["create", "get"],
-      };
+      const k = subresourceKind(d, sub);
       resources.push({
         name: `${d.resource}/${sub}`,
         singularName: "",
         namespaced: d.namespaced,
-        kind: sub === "scale" ? "Scale" : sub === "log" || sub === "portforward" ? (sub === "log" ? "Pod" : "PodPortForwardOptions") : d.kind,
-        ...(sub === "scale" ? { group: "autoscaling", version: "v1" } : {}),
-        verbs: subVerbs[sub] ?? ["get"],
+        kind: k.kind,
+        ...(k.group !== d.group ? { group: k.group, version: k.version } : {}),
+        verbs: SUBRESOURCE_VERBS[sub] ?? ["get"],
       });
     }
   }

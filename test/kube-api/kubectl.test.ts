@@ -156,6 +156,9 @@ describe("kubectl against the test API server", () => {
     expect(nodes.stdout).toMatch(/^node-a\s+Ready/m);
     // Every request carried the token (unauthenticated ones would be 401).
     expect(kube.requests.every((r) => r.status !== 401)).toBe(true);
+    // kubectl took aggregated discovery: /api and /apis, no per-group-version lists.
+    expect(kube.requests.some((r) => r.path === "/apis")).toBe(true);
+    expect(kube.requests.some((r) => r.path.startsWith("/apis/apps/"))).toBe(false);
   });
 
   test("a wrong token is refused with 401", async () => {

@@ -5,7 +5,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
 import { parse as parseYaml } from "yaml";
-import { apiGroup, apiGroupList, apiResourceList, apiVersions, findResource, groupVersion, RESOURCES, SERVER_VERSION, type ResourceDef } from "./discovery.js";
+import { aggregatedDiscovery, apiGroup, apiGroupList, apiResourceList, apiVersions, findResource, groupVersion, RESOURCES, SERVER_VERSION, type ResourceDef } from "./discovery.js";
 import { applyConfig, defaultManager, recordUpdate } from "./managed.js";
 import { openApiV2, openApiV3Index, openApiV3Group } from "./openapi.js";
 import { jsonPatch, mergePatch, strategicMergePatch } from "./patch.js";
@@ -75,6 +75,9 @@ interface Route {
 }
 
 const MAX_BODY = 16 * 1024 * 1024;
+/** Clients that take aggregated discovery list its media type (v2) in Accept; others get the legacy documents. */
+const AGGREGATED = /application\/json;\s*g=apidiscovery\.k8s\.io;\s*v=v2;\s*as=APIGroupDiscoveryList/;
+const AGGREGATED_TYPE = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList";
 
 function readBody(req: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
@@ -221,6 +224,12 @@ export function createHandlers(ctx: ServerContext) {
       if (path === "/healthz" || path === "/livez" || path === "/readyz") {
         res.writeHead(200, { "Content-Type": "text/plain" });
         res.end("ok");
+        return;
+      }
+      if ((path === "/api" || path === "/apis") && AGGREGATED.test(req.headers.accept ?? "")) {
+        const text = JSON.stringify(aggregatedDiscovery(path === "/api"));
+        res.writeHead(200, { "Content-Type": AGGREGATED_TYPE, "Content-Length": Buffer.byteLength(text) });
+        res.end(text);
         return;
       }
       if (path === "/api") return sendJson(res, 200, apiVersions(ctx.serverAddress()));
