@@ -1,7 +1,6 @@
-// The resource catalogue of the test API server and the discovery documents built from it
-// (the legacy /api, /apis and /apis/<group>/<version> shapes that client-go and kubectl read;
-// aggregated discovery is not offered, so clients fall back to these, as they do against
-// servers older than 1.26).
+// The resource catalogue of the test API server and the discovery documents built from it:
+// the legacy /api, /apis and /apis/<group>/<version> shapes (client-node, older kubectl) and
+// aggregated discovery v2 (kubectl 1.30+ asks for it in Accept).
 
 export interface ResourceDef {
   group: string; // "" for the core group
