@@ -42,5 +42,6 @@ export type {
   ServiceMapNodeInit,
 } from "./schema.js";
 export { entryToJson, entryFromJson, protocolName, statusName, parseProtocolName } from "./json.js";
+export { entryJsonLine, jsonlStats } from "./jsonl.js";
 export { summarizeEntry } from "./summary.js";
 export type { EntrySummary } from "./summary.js";

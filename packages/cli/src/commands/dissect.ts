@@ -9,7 +9,7 @@ interface DissectFlags {
 }
 
 function parseFormat(v: string): DissectFormat {
-  if (v !== "jsonl" && v !== "table") throw new InvalidArgumentError("expected jsonl or table");
+  if (v !== "jsonl" && v !== "table" && v !== "none") throw new InvalidArgumentError("expected jsonl, table or none");
   return v;
 }
 
@@ -26,7 +26,7 @@ export function registerDissect(program: Command): void {
     .command("dissect")
     .argument("<file>", "a pcap or pcapng capture, or - for stdin")
     .description("dissect a capture file into entries (one per line), offline")
-    .option("--format <format>", "jsonl (protobuf JSON of each entry) or table", parseFormat, "table" as DissectFormat)
+    .option("--format <format>", "jsonl (protobuf JSON of each entry), table, or none (counts only)", parseFormat, "table" as DissectFormat)
     .option("--dissectors <list>", "comma list of dissectors to use (default: all)", parseDissectors)
     .option("-q, --quiet", "no summary on stderr")
     .action(async (file: string, flags: DissectFlags) => {

@@ -1,8 +1,9 @@
-// Output of `tapline dissect`: JSON lines (the protobuf JSON mapping of each Entry) or a table.
-import { entryToJson, summarizeEntry, type EntryInit } from "@tapline/protocol";
+// Output of `tapline dissect`: JSON lines (the protobuf JSON mapping of each Entry), a table,
+// or nothing (counting only: dissection cost apart from output cost).
+import { entryJsonLine, summarizeEntry, type EntryInit } from "@tapline/protocol";
 import type { Writable } from "node:stream";
 
-export type DissectFormat = "jsonl" | "table";
+export type DissectFormat = "jsonl" | "table" | "none";
 
 const COLUMNS = ["PROTOCOL", "SRC", "DST", "METHOD", "TARGET", "STATUS", "ELAPSED_MS"];
 const WIDTHS = [9, 22, 22, 16, 40, 20, 10];
@@ -17,7 +18,8 @@ function endpoint(e: EntryInit["src"]): string {
 }
 
 export function formatEntry(entry: EntryInit, format: DissectFormat): string {
-  if (format === "jsonl") return JSON.stringify(entryToJson(entry)) + "\n";
+  if (format === "jsonl") return entryJsonLine(entry) + "\n";
+  if (format === "none") return "";
   const s = summarizeEntry(entry);
   return row([s.protocol, endpoint(entry.src), endpoint(entry.dst), s.method, s.target, s.status, (entry.elapsedMs ?? 0).toFixed(3)]);
 }
@@ -43,6 +45,7 @@ export class EntryWriter {
   }
 
   write(entry: EntryInit): void {
+    if (this.format === "none") return;
     this.push(formatEntry(entry, this.format));
   }
 
