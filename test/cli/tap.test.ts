@@ -156,6 +156,20 @@ describe("tapline against the Kubernetes API test server", () => {
     }
   });
 
+  it("view port-forwards to the running hub until Ctrl-C", async () => {
+    const port = await freePort();
+    const view = new Running(["view", "--no-open", "-p", String(port)], env);
+    try {
+      const [, url] = await view.waitFor(/Tapline: (http:\/\/127\.0\.0\.1:\d+)/);
+      expect(url).toBe(`http://127.0.0.1:${port}`);
+      const res = await fetch(`${url}/api/health`);
+      expect(res.status).toBe(200);
+    } finally {
+      expect(await view.stop()).toBe(0);
+    }
+    await expect(fetch(`http://127.0.0.1:${port}/api/health`)).rejects.toThrow();
+  });
+
   it("a second tap on a busy port says so", async () => {
     const port = Number(new URL(hub.url).port);
     const r = await tapline(["tap", "-n", "shop", "--no-open", "-p", String(port), "--image-tag", "golden", "--timeout", "20"], env);
@@ -218,7 +232,7 @@ describe("tapline against the Kubernetes API test server", () => {
     expect(owned()).toEqual([]);
     expect(api.list("pods", NS)).toEqual([]);
     const again = await tapline(["clean"], env);
-    expect(again.status).toBe(0);
+    expect(again.status, again.stderr).toBe(0);
     expect(again.stderr).toContain("nothing to remove");
   });
 });
