@@ -116,6 +116,15 @@ spec:
     targetPort: 80
 `;
 
+/** A Running pod of its own for the port-forward tests (other tests roll the shop's pods). */
+function runningPod() {
+  if (!kube.get("pods", "default", "pf-target")) {
+    kube.create({ apiVersion: "v1", kind: "Pod", metadata: { name: "pf-target", namespace: "default" }, spec: { nodeName: "node-a", containers: [{ name: "hub", image: "hub:1" }] } });
+    kube.setPodReady("default", "pf-target");
+  }
+  return kube.get("pods", "default", "pf-target")!;
+}
+
 function manifestFile(name: string, text: string): string {
   const p = join(dir, name);
   writeFileSync(p, text);
@@ -294,6 +303,27 @@ describe("kubectl against the test API server", () => {
     expect(kube.requests.filter((r) => r.contentType === "application/vnd.kubernetes.protobuf" && r.verb === "create").length).toBeGreaterThanOrEqual(commands.length);
   });
 
+  test("patch (merge, json, strategic), label/field selectors, delete by label", async () => {
+    const ns = ["-n", "shop"];
+    expect((await kubectl(["create", "configmap", "pc", ...ns, "--from-literal=a=1"])).code).toBe(0);
+    expect((await kubectl(["patch", "configmap", "pc", ...ns, "--type=merge", "-p", '{"data":{"b":"2"},"metadata":{"labels":{"tier":"x"}}}'])).stdout).toMatch(/patched/);
+    expect((await kubectl(["patch", "configmap", "pc", ...ns, "--type=json", "-p", '[{"op":"remove","path":"/data/a"}]'])).code).toBe(0);
+    expect(kube.get("configmaps", "shop", "pc")!.data).toEqual({ b: "2" });
+    const d = await kubectl(["patch", "deployment", "web", ...ns, "-p", '{"spec":{"template":{"spec":{"containers":[{"name":"web","image":"nginx:1.27"}]}}}}']);
+    expect(d.code, d.stderr).toBe(0);
+    const containers = kube.get("deployments", "shop", "web")!.spec.template.spec.containers;
+    expect(containers).toHaveLength(1);
+    expect(containers[0]).toMatchObject({ name: "web", image: "nginx:1.27", env: [{ name: "MODE", value: "two" }] });
+
+    const onA = await kubectl(["get", "pods", ...ns, "--field-selector", "spec.nodeName=node-a", "-o", "name"]);
+    const expected = kube.list("pods", "shop").filter((p) => p.spec.nodeName === "node-a");
+    expect(onA.stdout.trim().split("\n").filter(Boolean).sort()).toEqual(expected.map((p) => `pod/${p.metadata.name}`).sort());
+    expect((await kubectl(["get", "configmaps", ...ns, "-l", "tier in (x,y)", "-o", "name"])).stdout).toBe("configmap/pc\n");
+    const del = await kubectl(["delete", "configmaps", ...ns, "-l", "tier=x"]);
+    expect(del.stdout).toBe('configmap "pc" deleted\n');
+    expect(kube.get("configmaps", "shop", "pc")).toBeUndefined();
+  });
+
   test("logs returns the text the test set", async () => {
     const pod = kube.list("pods", "shop")[0];
     kube.setPodLog("shop", pod.metadata.name!, "line 1\nline 2\nline 3\n");
@@ -303,12 +333,12 @@ describe("kubectl against the test API server", () => {
 
   for (const mode of ["websocket", "spdy"] as const) {
     test(`port-forward (${mode}) reaches a real server and carries 1 MiB both ways`, async () => {
-      const pod = kube.list("pods", "shop").find((p) => p.status?.phase === "Running")!;
-      kube.forwardPort("shop", pod.metadata.name!, 8899, hubPort);
-      kube.forwardPort("shop", pod.metadata.name!, 7777, echoPort);
+      const pod = runningPod();
+      kube.forwardPort("default", pod.metadata.name!, 8899, hubPort);
+      kube.forwardPort("default", pod.metadata.name!, 7777, echoPort);
       const env: Record<string, string> = mode === "spdy" ? { KUBECTL_PORT_FORWARD_WEBSOCKETS: "false" } : {};
       const before = kube.requests.length;
-      const pf = await kubectlUntil(["port-forward", "-n", "shop", `pod/${pod.metadata.name}`, ":8899", ":7777"], /127\.0\.0\.1:(\d+) -> 8899[\s\S]*127\.0\.0\.1:(\d+) -> 7777/, env);
+      const pf = await kubectlUntil(["port-forward", "-n", "default", `pod/${pod.metadata.name}`, ":8899", ":7777"], /127\.0\.0\.1:(\d+) -> 8899[\s\S]*127\.0\.0\.1:(\d+) -> 7777/, env);
       const [httpPort, echoLocal] = [Number(pf.match[1]), Number(pf.match[2])];
       const body = await (await fetch(`http://127.0.0.1:${httpPort}/api/health`)).text();
       expect(body).toBe("hub saw GET /api/health");
@@ -339,8 +369,8 @@ describe("kubectl against the test API server", () => {
   }
 
   test("port-forward to an unmapped port reports the kubelet's error", async () => {
-    const pod = kube.list("pods", "shop").find((p) => p.status?.phase === "Running")!;
-    const pf = await kubectlUntil(["port-forward", "-n", "shop", `pod/${pod.metadata.name}`, ":9999"], /127\.0\.0\.1:(\d+) -> 9999/);
+    const pod = runningPod();
+    const pf = await kubectlUntil(["port-forward", "-n", "default", `pod/${pod.metadata.name}`, ":9999"], /127\.0\.0\.1:(\d+) -> 9999/);
     await fetch(`http://127.0.0.1:${pf.match[1]}/`).catch(() => undefined);
     await waitOutput(pf.out, /error forwarding port 9999/);
     pf.child.kill("SIGTERM");
