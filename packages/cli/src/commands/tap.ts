@@ -6,8 +6,9 @@ import { addKubeFlags, collect, connect, io, settings, untilInterrupted, type Ku
 import { announceTarget, deploy, forwardHub, newToken, renderDryRun } from "../tap/run.js";
 import { openBrowser } from "../ops/browser.js";
 import type { TaplineConfig } from "../config/schema.js";
+import { addLocalFlags, runLocalTap, type LocalFlags } from "./local.js";
 
-interface TapFlags extends KubeFlags {
+interface TapFlags extends KubeFlags, LocalFlags {
   namespaces?: string[];
   allNamespaces?: boolean;
   tls?: boolean;
@@ -47,12 +48,14 @@ export function registerTap(program: Command): void {
     .option("--no-open", "do not open the browser")
     .option("--dry-run", "print the manifests as YAML and change nothing")
     .option("--timeout <seconds>", "how long to wait for hub and workers (default 300)");
+  addLocalFlags(cmd);
   addKubeFlags(cmd).action(async (regex: string | undefined, flags: TapFlags, command: Command) => {
     const given = (name: string) => command.getOptionValueSource(name) === "cli";
     const config = settings(flags, (c) => applyTapFlags(c, regex, flags, given));
     const compiled = validate(config);
     const timeoutMs = flags.timeout === undefined ? 300_000 : Number(flags.timeout) * 1000;
     if (!(timeoutMs > 0)) throw new UsageError(`invalid --timeout '${flags.timeout}': expected seconds > 0`);
+    if (flags.local) return runLocalTap(config, flags);
 
     if (flags.dryRun) {
       // No cluster needed; the context's namespace is used when a kubeconfig is at hand.

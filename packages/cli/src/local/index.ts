@@ -1,0 +1,10 @@
+export { startLocalTap } from "./tap.js";
+export type { LocalTap, LocalTapParams } from "./tap.js";
+export { startView } from "./view.js";
+export type { RunningView, ViewParams } from "./view.js";
+export { startDemo, DEMO_SYSTEM } from "./demo.js";
+export type { DemoParams, RunningDemo } from "./demo.js";
+export { NameMap } from "./names.js";
+export type { NamedIp } from "./names.js";
+export { ProcessTable, hexToIp } from "./procs.js";
+export { redactOptions, displayUrl, CHECKOUT_UI_DIR } from "./hub.js";
