@@ -3,15 +3,12 @@
 // Exit status: 0 done or stopped by a signal; 2 bad flags or unusable input (a missing sidecar
 // binary, a file that is not a capture); 1 a runtime failure.
 import { readdirSync, readFileSync } from "node:fs";
-import { entryToJson } from "@tapline/protocol";
-import { parseWorkerArgs, startWorker, UsageError, USAGE, WorkerConfigError } from "./runtime/index.js";
-import { selectDissectors } from "./dissectors/registry.js";
+import { parseWorkerArgs, UsageError, USAGE } from "./runtime/options.js";
 
 async function main(): Promise<number> {
   let parsed;
   try {
     parsed = parseWorkerArgs(process.argv.slice(2));
-    if (!parsed.help && parsed.options.dissectors) selectDissectors(parsed.options.dissectors);
   } catch (err) {
     console.error(`tapline-worker: ${(err as Error).message} (see tapline-worker --help)`);
     return 2;
@@ -21,6 +18,16 @@ async function main(): Promise<number> {
     return 0;
   }
   const { options, jsonl } = parsed;
+  // Loaded after the flags are checked: a usage error answers at once.
+  const { startWorker, WorkerConfigError } = await import("./runtime/worker.js");
+  const { selectDissectors } = await import("./dissectors/registry.js");
+  const { entryToJson } = await import("@tapline/protocol");
+  try {
+    if (options.dissectors) selectDissectors(options.dissectors);
+  } catch (err) {
+    console.error(`tapline-worker: ${(err as Error).message} (see tapline-worker --help)`);
+    return 2;
+  }
   const log = (m: string) => console.error(`tapline-worker: ${m}`);
   let worker;
   try {

@@ -31,6 +31,7 @@ export class PodWatcher {
   private informers: ListWatch<V1Pod | V1Service>[] = [];
   private timer: NodeJS.Timeout | undefined;
   private synced = 0;
+  private stopped = false;
 
   constructor(private readonly opts: PodWatcherOptions = {}) {}
 
@@ -53,8 +54,9 @@ export class PodWatcher {
     services.on("delete", (s) => (this.index.deleteService(s), changed("service", "delete", s)));
     for (const inf of [pods, services] as ListWatch<V1Pod | V1Service>[]) {
       inf.on("error", (err: unknown) => {
+        if (this.stopped) return; // stop() aborts the watches: not an error, and no restart
         this.opts.log?.(`kubernetes watch error: ${err instanceof Error ? err.message : String(err)}; restarting in 2 s`);
-        setTimeout(() => void inf.start().catch(() => undefined), 2000);
+        setTimeout(() => void (this.stopped ? undefined : inf.start().catch(() => undefined)), 2000).unref();
       });
     }
     this.informers = [pods, services] as ListWatch<V1Pod | V1Service>[];
@@ -67,6 +69,7 @@ export class PodWatcher {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     clearTimeout(this.timer);
     await Promise.all(this.informers.map((i) => i.stop()));
   }

@@ -12,7 +12,8 @@ import { newPacketInfo } from "../decode/index.js";
 import type { DissectLimits } from "../dissectors/types.js";
 import type { FlowLimits, PipelineStats } from "../flows/index.js";
 import { HubClient, type HubClientOptions, type HubClientStats } from "../hubclient/index.js";
-import { captureFilter, PodWatcher, tappedIps } from "../k8s/index.js";
+import { captureFilter, tappedIps } from "../k8s/tapTarget.js";
+import type { PodWatcher } from "../k8s/watcher.js";
 import { PcapRing, type PcapRingStats } from "../pcapring/index.js";
 import { createEngine, flowHash, type DissectEngine } from "../shard/index.js";
 import { Sidecar, type SidecarStats } from "./sidecar.js";
@@ -252,6 +253,8 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
   // ---- pods ----
   // A file being read needs an explicit kubeconfig; a live capture tries whatever config exists.
   if (opts.read ? !!opts.kubeconfig : kubeconfigUsable(opts.kubeconfig)) {
+    // Loaded only when a cluster may be there: @kubernetes/client-node takes a while to load.
+    const { PodWatcher } = await import("../k8s/watcher.js");
     const w = new PodWatcher({ kubeconfig: opts.kubeconfig || undefined, onChange: updateFilter, onEvent: (ev) => engine.k8s(ev), log, debounceMs: 200 });
     try {
       await Promise.race([w.start(), new Promise((_, reject) => setTimeout(() => reject(new Error("no answer within 10 s")), 10_000).unref())]);
