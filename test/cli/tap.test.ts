@@ -129,6 +129,12 @@ describe("tapline against the Kubernetes API test server", () => {
       const target = (await (await fetch(`${url}/api/tap`)).json()) as { podRegex: string; namespaces: string[] };
       expect(target).toMatchObject({ podRegex: "front.*", namespaces: ["shop"] });
       expect(api.requests.some((r) => r.path.includes("/portforward"))).toBe(true);
+      // Server-side apply by our field manager, and waiting by watching, never by polling.
+      const applies = api.requests.filter((r) => r.contentType?.startsWith("application/apply-patch"));
+      expect(applies.length).toBe(10);
+      expect(applies.every((r) => r.fieldManager === "tapline")).toBe(true);
+      expect(api.requests.filter((r) => r.verb === "watch" && r.resource === "pods").length).toBeGreaterThan(0);
+      expect(api.requests.filter((r) => r.verb === "list" && r.resource === "pods" && r.namespace === NS).length).toBe(0);
     } finally {
       expect(await tap.stop()).toBe(0);
     }
