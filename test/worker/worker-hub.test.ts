@@ -1,7 +1,9 @@
 // The worker process end to end: the real capture sidecar on a veth between two namespaces,
 // real HTTP (node server, curl) and Redis (redis-server, redis-cli) traffic, startWorker, and a
 // real hub receiving the entries over ws; then a hub restart mid-stream and a sidecar crash.
-import { existsSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { existsSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startWorker, type RunningWorker } from "@tapline/worker";
@@ -62,11 +64,25 @@ describe.skipIf(!!skip)(`worker end to end${skip ? ` (skipped: ${skip})` : ""}`,
       for (const e of redis) expect(e.dst).toMatchObject({ ip: pair.ipB, port: 6379 });
       expect(new Set(entries.map((e) => e.id)).size).toBe(entries.length);
       // The hub got WorkerStats with the capture state and counters.
-      const workers = await waitFor("worker stats", async () => ((await (await fetch(`${h.url}/api/workers`)).json()) as { workers: any[] }).workers, (l) => l[0]?.stats?.packetsSeen > 0);
+      const workers = await waitFor("worker stats", async () => ((await (await fetch(`${h.url}/api/workers`)).json()) as { workers: any[] }).workers, (l) => Number(l[0]?.stats?.entriesSent) >= 33);
       expect(workers[0].stats).toMatchObject({ captureState: "running" });
-      expect(Number(workers[0].stats.entriesSent)).toBeGreaterThanOrEqual(33);
-      // The ring kept the packets for export.
+      expect(Number(workers[0].stats.packetsSeen)).toBeGreaterThan(100);
+      // The ring kept the packets: the hub's PCAP export asks the worker and gets the Redis flows' packets.
       expect(w.ring!.stats().packets).toBeGreaterThan(100);
+      const res = await fetch(`${h.url}/api/pcap?filter=${encodeURIComponent("redis")}`);
+      expect(res.status).toBe(200);
+      const pcap = join(tmpdir(), `tapline-e2e-${process.pid}.pcapng`);
+      writeFileSync(pcap, Buffer.from(await res.arrayBuffer()));
+      try {
+        const t = spawnSync("tshark", ["-r", pcap, "-T", "fields", "-e", "tcp.port", "-e", "_ws.expert.message"], { encoding: "utf8" });
+        expect(t.status).toBe(0);
+        const rows = t.stdout.trim().split("\n");
+        expect(rows.length).toBeGreaterThanOrEqual(3 * 8); // 3 connections: handshake, command, reply, close
+        for (const row of rows) expect(row).toMatch(/(^|,)6379(,|\t|$)/);
+        expect(t.stdout).not.toMatch(/Malformed/i);
+      } finally {
+        rmSync(pcap, { force: true });
+      }
     } finally {
       await w.stop();
       await h.close();
@@ -86,6 +102,7 @@ describe.skipIf(!!skip)(`worker end to end${skip ? ` (skipped: ${skip})` : ""}`,
       await waitFor("phase 1 entries", () => hubEntries(h), (l) => httpPaths(l).filter((p) => p.startsWith("/p/b1-")).length === 10);
       // Hub down: 20 requests fit in the queue bound of 25.
       await h.close();
+      await waitFor("the worker to see the hub gone", () => w.hub!.stats.connected, (c) => !c, 5000);
       const during = await curlRequests(pair, pair.a, pair.ipB, "b2", 20);
       await waitFor("the worker to queue them", () => w.hub!.backlog, (n) => n >= 20);
       h = await hub(port, storage);
@@ -95,12 +112,13 @@ describe.skipIf(!!skip)(`worker end to end${skip ? ` (skipped: ${skip})` : ""}`,
       // Hub down again: 60 requests overflow the bound; the overflow is counted, never silent.
       await waitFor("acknowledgements", () => w.hub!.backlog, (n) => n === 0);
       await h.close();
+      await waitFor("the worker to see the hub gone", () => w.hub!.stats.connected, (c) => !c, 5000);
       await curlRequests(pair, pair.a, pair.ipB, "b3", 60, 10);
       await waitFor("the worker to hold its bound", () => w.hub!.stats.entriesDropped, (n) => n > 0);
       h = await hub(port, storage);
       entries = await waitFor("the bounded remainder", () => hubEntries(h), (l) => httpPaths(l).filter((p) => p.startsWith("/p/b3-")).length + w.hub!.stats.entriesDropped >= 60);
       const kept = httpPaths(entries).filter((p) => p.startsWith("/p/b3-"));
-      expect(kept.length).toBeLessThanOrEqual(bound);
+      expect(kept.length, JSON.stringify({ kept: kept.sort(), stats: w.hub!.stats })).toBeLessThanOrEqual(bound);
       expect(kept.length + w.hub!.stats.entriesDropped).toBe(60);
       expect(new Set(entries.map((e) => e.id)).size).toBe(entries.length);
       expect(new Set(httpPaths(entries)).size).toBe(httpPaths(entries).length);
