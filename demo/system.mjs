@@ -9,9 +9,9 @@
 // 10.77.0.10) and `shop` (everything else, 10.77.0.2x), addresses inside the namespaces only.
 // Otherwise, saying why: every service on its own 127.77.0.x loopback address.
 //
-// Prints one JSON line when the system runs: {"mode","netns","interfaces","filter","names",...}
-// (what `tapline tap --local` needs to watch it), then runs until SIGINT/SIGTERM or until its
-// parent exits, and removes everything it made (processes, namespaces, temp files).
+// Prints one JSON line once the network, Redis and Kafka are up: {"mode","netns","interfaces",
+// "filter","names",...} (what `tapline tap --local` needs to watch it); starts the services on a
+// "start" line on stdin; then runs until SIGINT/SIGTERM, stdin's end or its parent's exit, and removes everything it made (processes, namespaces, temp files).
 import { execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -154,13 +154,6 @@ async function main() {
   const first = bootstrap.split(",")[0];
   const colon = first.lastIndexOf(":");
   const kafka = { host: first.slice(0, colon), port: Number(first.slice(colon + 1)), from: { api: ips.api, consumer: ips.consumer } };
-  const layout = { mode, ips, ports, kafka, certDir: stateDir };
-  const env = { DEMO_LAYOUT: JSON.stringify(layout), DEMO_INTERVAL_MS: process.env.DEMO_INTERVAL_MS ?? "250" };
-  for (const s of ["payments", "api", "front", "consumer"]) run(nsOf(s), s, process.execPath, [join(here, "services", `${s}.mjs`)], env);
-  // The users come last, once the servers had a moment to listen.
-  await new Promise((r) => setTimeout(r, 700));
-  run(nsOf("loadgen"), "loadgen", process.execPath, [join(here, "services", "loadgen.mjs")], env);
-
   const names = join(stateDir, "names.txt");
   writeFileSync(names, [
     "# The demo's addresses (tapline tap --local --names FILE): IP NAMESPACE/POD [SERVICE]",
@@ -178,6 +171,23 @@ async function main() {
     ? { mode, netns: shop, interfaces: ["any"], filter: "" }
     : { mode, netns: "", interfaces: ["lo"], filter: `net ${net}.0/24 or (host ${kafka.host} and tcp port ${kafka.port})` };
   process.stdout.write(JSON.stringify({ ...ready, names, ips, kafka: `${kafka.host}:${kafka.port}`, namespaces, why: why ?? "" }) + "\n");
+  // The services start when the capture runs (a "start" line on stdin), so their connections
+  // are seen from their first packet.
+  await new Promise((resolve) => {
+    let input = "";
+    process.stdin.setEncoding("utf8").on("data", (d) => {
+      input += d;
+      if (input.includes("start\n")) resolve();
+    });
+    process.stdin.on("end", () => void stop(0));
+  });
+  const layout = { mode, ips, ports, kafka, certDir: stateDir };
+  const env = { DEMO_LAYOUT: JSON.stringify(layout), DEMO_INTERVAL_MS: process.env.DEMO_INTERVAL_MS ?? "250" };
+  for (const s of ["payments", "api", "front", "consumer"]) run(nsOf(s), s, process.execPath, [join(here, "services", `${s}.mjs`)], env);
+  // The users come last, once the servers had a moment to listen.
+  await new Promise((r) => setTimeout(r, 700));
+  run(nsOf("loadgen"), "loadgen", process.execPath, [join(here, "services", "loadgen.mjs")], env);
+
 }
 
 main().catch((err) => {

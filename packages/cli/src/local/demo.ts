@@ -34,7 +34,7 @@ export interface RunningDemo {
 
 function startSystem(loopback: boolean, log: (l: string) => void): Promise<{ child: ChildProcess; ready: SystemReady }> {
   if (!existsSync(DEMO_SYSTEM)) throw new RuntimeFailure(`the demo needs a checkout of Tapline (${DEMO_SYSTEM} is missing)`);
-  const child = spawn(process.execPath, [DEMO_SYSTEM, ...(loopback ? ["--loopback"] : [])], { stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [DEMO_SYSTEM, ...(loopback ? ["--loopback"] : [])], { stdio: ["pipe", "pipe", "pipe"] });
   child.stderr!.setEncoding("utf8").on("data", (d: string) => d.split("\n").filter(Boolean).forEach(log));
   return new Promise((resolve, reject) => {
     let out = "";
@@ -85,6 +85,7 @@ export async function startDemo(p: DemoParams): Promise<RunningDemo> {
     await stopChild(child);
     throw err;
   }
+  child.stdin!.write("start\n");
   p.log(ready.mode === "netns"
     ? `demo system in network namespaces ${ready.netns.replace(/-shop$/, "-{users,shop}")}, captured inside ${ready.netns} on ${ready.interfaces.join(",")}`
     : `demo system on 127.77.0.x, captured on lo`);

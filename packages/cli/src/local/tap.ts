@@ -81,7 +81,10 @@ export async function startLocalTap(p: LocalTapParams): Promise<LocalTap> {
   checkCapture(p, sidecarPath);
   const dir = mkdtempSync(join(tmpdir(), "tapline-local-"));
   const undo: (() => Promise<void> | void)[] = [() => rmSync(dir, { recursive: true, force: true })];
+  let stopping = false;
+  const log = (line: string) => void (stopping || p.log(line));
   const stop = async () => {
+    stopping = true;
     for (const u of undo.splice(0).reverse()) await u();
   };
   try {
@@ -115,7 +118,7 @@ export async function startLocalTap(p: LocalTapParams): Promise<LocalTap> {
           srcIp: f.srcIp ?? "", srcPort: f.srcPort ?? 0, dstIp: f.dstIp ?? "", dstPort: f.dstPort ?? 0,
         })));
       },
-      log: (m) => p.log(`hub client: ${m}`),
+      log: (m) => log(`hub client: ${m}`),
     });
     client.start();
     undo.push(() => client.stop());
@@ -140,7 +143,7 @@ export async function startLocalTap(p: LocalTapParams): Promise<LocalTap> {
         e.dst = name(e.dst);
         client.send(e);
       },
-      log: (m) => p.log(`worker: ${m}`),
+      log: (m) => log(`worker: ${m}`),
     }).catch((err: Error) => {
       if (err.name === "WorkerConfigError") throw new UsageError(err.message);
       throw err;
