@@ -154,6 +154,8 @@ export async function createNetnsPair(): Promise<NetnsPair> {
           clearTimeout(timer);
           resolve({ code, signal, stdout, stderr });
         });
+        // A command that exits without reading its input closes the pipe: EPIPE here is not an error.
+        child.stdin!.on("error", () => undefined);
         child.stdin!.end(opts.input ?? "");
       });
     },
