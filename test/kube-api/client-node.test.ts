@@ -18,6 +18,7 @@ import {
   type V1Pod,
 } from "@kubernetes/client-node";
 import { createServer as createHttpServer, type Server } from "node:http";
+import { PassThrough, Writable } from "node:stream";
 import { createServer as createTcpServer, type AddressInfo, type Server as TcpServer } from "node:net";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { startKubeApi, type KubeApi } from "./index.js";
@@ -246,5 +247,39 @@ describe("@kubernetes/client-node against the test API server", () => {
     expect(await res.text()).toBe("hub /api/health");
     local.close();
     hub.close();
+
+    // Bytes arrive intact both ways: 256 KiB through an echo server.
+    const echo: TcpServer = createTcpServer((s) => {
+      s.on("error", () => {});
+      s.pipe(s);
+    });
+    await new Promise<void>((r) => echo.listen(0, "127.0.0.1", r));
+    kube.forwardPort("tap", pod.metadata.name!, 7, (echo.address() as AddressInfo).port);
+    const payload = Buffer.alloc(256 * 1024);
+    for (let i = 0; i < payload.length; i++) payload[i] = (i * 31) & 0xff;
+    const input = new PassThrough();
+    const chunks: Buffer[] = [];
+    const sockets: { close: () => void }[] = [];
+    let got = 0;
+    const received = new Promise<void>((resolve, reject) => {
+      setTimeout(() => reject(new Error(`echo: ${got} of ${payload.length} bytes`)), 10_000);
+      const output = new Writable({
+        write(chunk: Buffer, _enc, cb) {
+          chunks.push(chunk);
+          got += chunk.length;
+          if (got >= payload.length) resolve();
+          cb();
+        },
+      });
+      // Input is written, not ended: client-node closes the websocket when its input ends.
+      void forward.portForward("tap", pod.metadata.name!, [7], output, null, input).then((ws) => {
+        sockets.push(ws as { close: () => void });
+        input.write(payload);
+      });
+    });
+    await received;
+    expect(Buffer.concat(chunks).equals(payload)).toBe(true);
+    for (const ws of sockets) ws.close();
+    echo.close();
   });
 });

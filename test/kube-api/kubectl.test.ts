@@ -137,7 +137,10 @@ beforeAll(async () => {
   hub = createHttpServer((req, res) => res.end(`hub saw ${req.method} ${req.url}`));
   await new Promise<void>((r) => hub.listen(0, "127.0.0.1", r));
   hubPort = (hub.address() as AddressInfo).port;
-  echo = createTcpServer((s) => s.pipe(s));
+  echo = createTcpServer((s) => {
+    s.on("error", () => {});
+    s.pipe(s);
+  });
   await new Promise<void>((r) => echo.listen(0, "127.0.0.1", r));
   echoPort = (echo.address() as AddressInfo).port;
 });
@@ -342,6 +345,11 @@ describe("kubectl against the test API server", () => {
       const [httpPort, echoLocal] = [Number(pf.match[1]), Number(pf.match[2])];
       const body = await (await fetch(`http://127.0.0.1:${httpPort}/api/health`)).text();
       expect(body).toBe("hub saw GET /api/health");
+      // Concurrent connections are separate stream pairs in one session.
+      const many = await Promise.all(
+        [1, 2, 3, 4, 5].map(async (i) => (await fetch(`http://127.0.0.1:${httpPort}/c${i}`, { headers: { connection: "close" } })).text()),
+      );
+      expect(many).toEqual([1, 2, 3, 4, 5].map((i) => `hub saw GET /c${i}`));
       const upgrade = kube.requests.slice(before).find((r) => r.subresource === "portforward")!;
       expect(upgrade.method).toBe(mode === "spdy" ? "POST" : "GET");
 
