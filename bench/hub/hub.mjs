@@ -1,18 +1,34 @@
-// Hub benchmark: ingest entries/s over a real ws connection with redaction on, p50/p99 latency of
-// indexed-field filter queries over 1M stored entries, peak RSS. Writes bench/results/hub.json.
-// Run: pnpm -C packages/hub build && node bench/hub/hub.mjs [--entries 1000000]
+// Hub benchmark: ingest entries/s over a real ws connection with redaction on (every entry holds
+// secrets: Authorization, api_key in the query, user/address in the JSON body, and a card-number
+// value pattern is configured), the same for entries without sensitive names (the byte pre-check
+// path, no value pattern), then the store filled to --entries directly (big transactions) and
+// p50/p99 latency of filter queries through the API over them, peak RSS.
+// Writes bench/results/hub.json.
+// Run: pnpm --filter @tapline/hub... build && node bench/hub/hub.mjs [--ingest 200000] [--entries 1000000]
 import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { startHub } from "../../packages/hub/dist/index.js";
 import { TestWorker } from "../../packages/hub/dist/testkit/index.js";
 import { Protocol, EntryStatus } from "../../packages/protocol/dist/index.js";
 
-const { values } = parseArgs({ options: { entries: { type: "string", default: "1000000" }, batch: { type: "string", default: "500" } } });
+const { values } = parseArgs({ options: { entries: { type: "string", default: "1000000" }, ingest: { type: "string", default: "200000" }, batch: { type: "string", default: "500" } } });
 const TOTAL = Number(values.entries);
+const INGEST = Math.min(TOTAL, Number(values.ingest));
 const BATCH = Number(values.batch);
 const METHODS = ["GET", "POST", "PUT", "DELETE"];
+
+/** The same shape without any sensitive name or value-pattern match (most real traffic). */
+function cleanEntry(i) {
+  const e = entry(i);
+  e.id = `clean-${i}`;
+  e.httpRequest.path = `/api/items/${i}?page=2`;
+  e.httpRequest.headers = e.httpRequest.headers.filter((h) => h.name !== "Authorization");
+  e.httpRequest.body.data = Buffer.from(`{"order":${i},"items":[1,2,3],"note":"n${i}"}`);
+  e.httpResponse.headers = e.httpResponse.headers.filter((h) => h.name !== "Set-Cookie");
+  return e;
+}
 
 function entry(i) {
   return {
@@ -32,30 +48,62 @@ function entry(i) {
 const dir = mkdtempSync(join(tmpdir(), "tapline-bench-"));
 let peakRss = 0;
 const rssTimer = setInterval(() => { peakRss = Math.max(peakRss, process.memoryUsage().rss); }, 100);
-const hub = await startHub({
-  port: 0, token: "bench", storagePath: join(dir, "hub.db"), storageLimitBytes: 4 * 2 ** 30,
-  redact: { defaults: true, keys: [], valuePatterns: ["\\b(?:\\d[ -]?){13,16}\\b"] },
-});
-try {
-  const w = new TestWorker({ url: hub.ingestUrl, token: "bench", workerId: "bench" });
+const { WorkerMessage, Entry } = await import("../../packages/protocol/dist/index.js");
+const { columnValues } = await import("../../packages/hub/dist/filter/columns.js");
+
+/** Sends `count` entries made by `make` over one worker connection; entries/s and CPU µs per entry. */
+async function ingestRun(hub, workerId, make, count) {
+  const w = new TestWorker({ url: hub.ingestUrl, token: "bench", workerId });
   await w.hello();
   await w.waitFor((m) => !!m.helloAck);
   // Encode batches up front so the figure is the hub's work, not the stand-in's.
-  const batches = [];
-  for (let i = 0; i < TOTAL; i += BATCH) batches.push(Array.from({ length: Math.min(BATCH, TOTAL - i) }, (_, k) => entry(i + k)));
-  const { WorkerMessage } = await import("../../packages/protocol/dist/index.js");
-  const encoded = batches.map((entries, seq) => WorkerMessage.encode({ batch: { workerId: "bench", seq: seq + 1, entries } }).finish());
-  batches.length = 0;
+  const encoded = [];
+  for (let i = 0, seq = 1; i < count; i += BATCH, seq++) {
+    const entries = Array.from({ length: Math.min(BATCH, count - i) }, (_, k) => make(i + k));
+    encoded.push(WorkerMessage.encode({ batch: { workerId, seq, entries } }).finish());
+  }
+  const before = hub.app.store.stats().entries;
+  const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   for (let i = 0; i < encoded.length; i++) {
     w.socket.send(encoded[i]);
     if (i % 20 === 19) await w.flush(); // bounded in-flight data
   }
   await w.flush();
-  const ingestSec = (performance.now() - t0) / 1000;
-  const stored = hub.app.store.stats().entries;
-  const redacted = hub.app.pipeline.counters.redacted;
+  const sec = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
   w.close();
+  const stored = hub.app.store.stats().entries - before;
+  if (stored !== count) throw new Error(`${workerId}: stored ${stored} of ${count}`);
+  return { entriesPerSec: Math.round(count / sec), seconds: +sec.toFixed(2), cpuMicrosPerEntry: +((cpu.user + cpu.system) / count).toFixed(1) };
+}
+
+const hub = await startHub({
+  port: 0, token: "bench", storagePath: join(dir, "hub.db"), storageLimitBytes: 8 * 2 ** 30,
+  redact: { defaults: true, keys: [], valuePatterns: ["\\b(?:\\d[ -]?){13,16}\\b"] },
+});
+const cleanHub = await startHub({
+  port: 0, token: "bench", storagePath: join(dir, "clean.db"), storageLimitBytes: 8 * 2 ** 30,
+  redact: { defaults: true, keys: [], valuePatterns: [] },
+});
+try {
+  const ingest = await ingestRun(hub, "bench", entry, INGEST);
+  const redacted = hub.app.pipeline.counters.redacted;
+  const ingestClean = await ingestRun(cleanHub, "clean", cleanEntry, Math.min(INGEST, 100_000));
+
+  // The rest of the 1M straight into the store, in transactions of 10k rows.
+  const tf = performance.now();
+  for (let i = INGEST; i < TOTAL; i += 10_000) {
+    const rows = [];
+    for (let k = i; k < Math.min(TOTAL, i + 10_000); k++) {
+      const e = Entry.fromObject(entry(k));
+      hub.app.redactor.redactEntry(e);
+      rows.push({ id: e.id, workerId: "bench", columns: columnValues(e), data: Entry.encode(e).finish() });
+    }
+    hub.app.store.insertBatch(rows);
+  }
+  const fillSec = (performance.now() - tf) / 1000;
+  const stored = hub.app.store.stats().entries;
 
   const filters = [
     'dst.namespace == "ns3"', 'src.pod == "client-7"', "response.status >= 500", 'request.method == "POST"',
@@ -74,8 +122,10 @@ try {
     queries[f] = { p50Ms: +times[Math.ceil(times.length * 0.5) - 1].toFixed(2), p99Ms: +times[Math.ceil(times.length * 0.99) - 1].toFixed(2) };
   }
   const result = {
-    date: new Date().toISOString(), entries: TOTAL, stored, redactedEntries: redacted, batchSize: BATCH,
-    ingestEntriesPerSec: Math.round(TOTAL / ingestSec), ingestSeconds: +ingestSec.toFixed(2),
+    date: new Date().toISOString(), loadAverage: loadavg().map((l) => +l.toFixed(1)), entries: TOTAL, stored, batchSize: BATCH,
+    ingestEntries: INGEST, redactedEntries: redacted,
+    ingestEntriesPerSec: ingest.entriesPerSec, ingestSeconds: ingest.seconds, ingestCpuMicrosPerEntry: ingest.cpuMicrosPerEntry,
+    ingestClean, fillSeconds: +fillSec.toFixed(1),
     storageBytes: hub.app.store.stats().fileBytes, queries, peakRssBytes: Math.max(peakRss, process.memoryUsage().rss),
   };
   mkdirSync(new URL("../results/", import.meta.url), { recursive: true });
@@ -84,5 +134,6 @@ try {
 } finally {
   clearInterval(rssTimer);
   await hub.close();
+  await cleanHub.close();
   rmSync(dir, { recursive: true, force: true });
 }

@@ -41,4 +41,30 @@ describe("entry store", () => {
     store.close();
     expect(() => new EntryStore({ path: ":memory:", limitBytes: 10 })).toThrow(/at least 1 MiB/);
   });
+
+  it("pages newest first through the narrow rows for indexed, ranged and unindexed filters, with a cursor", () => {
+    const store = new EntryStore({ path: ":memory:", limitBytes: 64 << 20 });
+    const entries = Array.from({ length: 3000 }, (_, i) => ({
+      id: `q-${i}`, timestampNs: 1e18 + i * 1e6, protocol: i % 7 ? Protocol.HTTP : Protocol.REDIS,
+      dst: { pod: `pod-${i % 13}`, namespace: `ns-${i % 3}` }, elapsedMs: (i * 37) % 1000, httpResponse: { status: i % 11 ? 200 : 503 },
+    }));
+    store.insertBatch(entries.map((e) => ({ id: e.id, workerId: "w", columns: columnValues(e), data: Entry.encode(e).finish() })));
+    store.analyze();
+    const cases: [string, unknown[], (e: (typeof entries)[number]) => boolean][] = [
+      ["dst_pod = ?", ["pod-5"], (e) => e.dst.pod === "pod-5"],
+      ["elapsed_ms > ?", [990], (e) => e.elapsedMs > 990],
+      ["(status_code >= ? AND dst_namespace = ?)", [500, "ns-1"], (e) => e.httpResponse.status >= 500 && e.dst.namespace === "ns-1"],
+      ["protocol = ?", ["redis"], (e) => e.protocol === Protocol.REDIS],
+    ];
+    for (const [where, params, pred] of cases) {
+      const want = entries.filter(pred).reverse().map((e) => e.id);
+      const first = store.page({ where, params }, 0, 25);
+      const cursor = first[first.length - 1].rowid;
+      const second = store.page({ where, params }, cursor, 25);
+      expect([...first, ...second].map((r) => Entry.decode(r.data).id), where).toEqual(want.slice(0, 50));
+    }
+    const scanned = [...store.scan<{ data: Buffer; dst_pod: string }>("dst_pod, data", { where: "dst_pod = ?", params: ["pod-2"] }, 0, Number.MAX_SAFE_INTEGER)];
+    expect(scanned.map((r) => Entry.decode(r.data).id)).toEqual(entries.filter((e) => e.dst.pod === "pod-2").map((e) => e.id));
+    store.close();
+  });
 });

@@ -1,6 +1,7 @@
-// Entry storage: SQLite (better-sqlite3) in WAL mode. One row per entry: the indexed columns of
-// filter/columns.ts, the entry id (unique: the hub de-duplicates on it), the worker id and the
-// entry as protobuf. Bounded by `limitBytes`: the pages in use are checked every few hundred KB
+// Entry storage: SQLite (better-sqlite3) in WAL mode. One row per entry in `entries`: the indexed
+// columns of filter/columns.ts, the entry id (unique: the hub de-duplicates on it) and the worker
+// id; the entry as protobuf sits in `entry_data` under the same rowid, so that the rows a filter
+// walks stay narrow (a scan reads ~100 bytes per entry, not the whole encoded entry). Bounded by `limitBytes`: the pages in use are checked every few hundred KB
 // of inserts and the oldest rows are deleted in chunks until usage is back under the low mark.
 import { statSync } from "node:fs";
 import Database from "better-sqlite3";
@@ -60,8 +61,13 @@ const STATEMENT_CACHE = 64;
  * (seven values, rarely selective) and the rest are decided by walking rowid DESC.
  */
 const INDEXED = ["ts", "src_pod", "src_namespace", "dst_pod", "dst_namespace", "dst_service", "method", "status_code", "elapsed_ms"];
-/** Indexes earlier versions created that are no longer kept (dropped when an old file is opened). */
-const RETIRED_INDEXES = ["entries_protocol"];
+/**
+ * The file layout's version (PRAGMA user_version). A file of an older layout is emptied when
+ * opened: the store is a bounded window of recent traffic, not an archive.
+ */
+const SCHEMA = 2;
+/** Refresh the planner's statistics when the row count has grown by this factor since the last time. */
+const ANALYZE_GROWTH = 2;
 
 export class EntryStore {
   readonly path: string;
@@ -79,6 +85,7 @@ export class EntryStore {
   private diskFull = false;
   private lastError = "";
   private bytesSinceCheck = 0;
+  private analyzedAt = 0;
   private readonly checkEveryBytes: number;
 
   constructor(options: StoreOptions) {
@@ -102,18 +109,23 @@ export class EntryStore {
     this.checkEveryBytes = Math.max(64 << 10, Math.floor(this.limitBytes / 100));
 
     for (const c of COLUMNS) if (!/^[a-z_]+$/.test(c.name)) throw new Error(`store: bad column name ${c.name}`);
+    if ((this.db.pragma("user_version", { simple: true }) as number) < SCHEMA) {
+      this.db.exec("DROP TABLE IF EXISTS entries; DROP TABLE IF EXISTS entry_data; DROP TABLE IF EXISTS worker_seq");
+      this.db.pragma(`user_version = ${SCHEMA}`);
+    }
     const cols = COLUMNS.map((c) => `${c.name} ${c.sqlType} NOT NULL`).join(", ");
-    this.db.exec(`CREATE TABLE IF NOT EXISTS entries (rowid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, worker_id TEXT NOT NULL, ${cols}, data BLOB NOT NULL)`);
-    for (const name of RETIRED_INDEXES) this.db.exec(`DROP INDEX IF EXISTS ${name}`);
+    this.db.exec(`CREATE TABLE IF NOT EXISTS entries (rowid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, worker_id TEXT NOT NULL, ${cols})`);
+    this.db.exec("CREATE TABLE IF NOT EXISTS entry_data (entry INTEGER PRIMARY KEY, data BLOB NOT NULL)");
     for (const c of INDEXED) {
       if (!COLUMNS.some((col) => col.name === c)) throw new Error(`store: index on unknown column ${c}`);
       this.db.exec(`CREATE INDEX IF NOT EXISTS entries_${c} ON entries(${c})`);
     }
     this.db.exec("CREATE TABLE IF NOT EXISTS worker_seq (worker_id TEXT PRIMARY KEY, seq INTEGER NOT NULL)");
 
-    const names = ["id", "worker_id", ...COLUMNS.map((c) => c.name), "data"];
+    const names = ["id", "worker_id", ...COLUMNS.map((c) => c.name)];
     this.insertStmt = this.db.prepare(`INSERT OR IGNORE INTO entries (${names.join(", ")}) VALUES (${names.map(() => "?").join(", ")})`);
-    this.getStmt = this.db.prepare("SELECT data FROM entries WHERE id = ?").pluck();
+    const dataStmt = this.db.prepare("INSERT INTO entry_data (entry, data) VALUES (?, ?)");
+    this.getStmt = this.db.prepare("SELECT data FROM entry_data WHERE entry = (SELECT rowid FROM entries WHERE id = ?)").pluck();
     this.seqStmt = this.db.prepare("INSERT INTO worker_seq (worker_id, seq) VALUES (?, ?) ON CONFLICT(worker_id) DO UPDATE SET seq = max(seq, excluded.seq)");
     const args: unknown[] = new Array(names.length);
     this.insertTx = this.db.transaction((rows: NewRow[], out: boolean[], seq: SeqUpdate | undefined) => {
@@ -121,13 +133,26 @@ export class EntryStore {
         args[0] = row.id;
         args[1] = row.workerId;
         for (let i = 0; i < row.columns.length; i++) args[2 + i] = row.columns[i];
-        args[names.length - 1] = row.data;
-        out.push(this.insertStmt.run(args).changes === 1);
+        const r = this.insertStmt.run(args);
+        const fresh = r.changes === 1;
+        if (fresh) dataStmt.run(r.lastInsertRowid, row.data);
+        out.push(fresh);
       }
       // In the same transaction: a batch's seq is stored exactly when its entries are.
       if (seq) this.seqStmt.run(seq.workerId, seq.seq);
     });
     this.entryCount = this.db.prepare("SELECT count(*) FROM entries").pluck().get() as number;
+    // ANALYZE reads a bounded sample per index; with the statistics SQLite chooses between an
+    // index and walking rowid DESC by how selective a value or range is (stat4 sees the bound value).
+    this.db.pragma("analysis_limit = 2000");
+    this.analyze();
+  }
+
+  /** Refreshes the planner's statistics (cheap: a bounded sample per index). */
+  analyze(): void {
+    this.db.exec("ANALYZE");
+    this.analyzedAt = this.entryCount;
+    this.cache.clear(); // statements re-plan with the new statistics
   }
 
   /**
@@ -151,7 +176,10 @@ export class EntryStore {
     for (const ok of out) if (ok) inserted++;
     this.entryCount += inserted;
     for (const r of rows) this.bytesSinceCheck += r.data.length + 200;
-    if (this.bytesSinceCheck >= this.checkEveryBytes) this.evictIfNeeded(false);
+    if (this.bytesSinceCheck >= this.checkEveryBytes) {
+      this.evictIfNeeded(false);
+      if (this.entryCount >= Math.max(1000, this.analyzedAt * ANALYZE_GROWTH)) this.analyze();
+    }
     return out;
   }
 
@@ -159,16 +187,22 @@ export class EntryStore {
     return this.getStmt.get(id) as Buffer | undefined;
   }
 
-  /** Newest first, rows with rowid < before (0: from the newest). */
+  /**
+   * Newest first, rows with rowid < before (0: from the newest). The rowids are chosen first over
+   * the narrow rows (an index on the filtered column covers it: no table access until the page is
+   * known), then only the page's entries are read.
+   */
   page(filter: SqlFilter, before: number, limit: number): { rowid: number; data: Buffer }[] {
-    const sql = `SELECT rowid, data FROM entries WHERE (${filter.where})${before > 0 ? " AND rowid < ?" : ""} ORDER BY rowid DESC LIMIT ?`;
+    const sql = `SELECT p.rowid AS rowid, d.data AS data FROM (SELECT rowid FROM entries WHERE (${filter.where})${before > 0 ? " AND rowid < ?" : ""} ORDER BY rowid DESC LIMIT ?) AS p JOIN entry_data AS d ON d.entry = p.rowid ORDER BY p.rowid DESC`;
     const params = before > 0 ? [...filter.params, before, limit] : [...filter.params, limit];
     return this.statement(sql).all(params) as { rowid: number; data: Buffer }[];
   }
 
   /** Iterates the selected columns of matching rows with ts (µs) in [sinceUs, untilUs), oldest first. */
   *scan<T>(columns: string, filter: SqlFilter, sinceUs: number, untilUs: number): IterableIterator<T> {
-    const sql = `SELECT ${columns} FROM entries WHERE (${filter.where}) AND ts >= ? AND ts < ? ORDER BY rowid`;
+    // `data` (the encoded entry) comes from entry_data; the other columns are the entries table's.
+    const join = /\bdata\b/.test(columns) ? " JOIN entry_data ON entry_data.entry = entries.rowid" : "";
+    const sql = `SELECT ${columns} FROM entries${join} WHERE (${filter.where}) AND ts >= ? AND ts < ? ORDER BY entries.rowid`;
     yield* this.statement(sql).iterate([...filter.params, sinceUs, untilUs]) as IterableIterator<T>;
   }
 
@@ -206,7 +240,15 @@ export class EntryStore {
     let used = this.usedBytes();
     if (!force && used <= this.limitBytes * HIGH) return;
     const target = this.limitBytes * LOW;
-    const del = this.statement("DELETE FROM entries WHERE rowid IN (SELECT rowid FROM entries ORDER BY rowid LIMIT ?)");
+    // The n oldest rows are those up to the n-th smallest rowid; their data goes with them.
+    const cut = this.statement("SELECT rowid FROM entries ORDER BY rowid LIMIT 1 OFFSET ?").pluck();
+    const delRows = this.statement("DELETE FROM entries WHERE rowid <= ?");
+    const delData = this.statement("DELETE FROM entry_data WHERE entry <= ?");
+    const del = this.db.transaction((n: number): number => {
+      const last = cut.get(n - 1) as number | undefined ?? Number.MAX_SAFE_INTEGER;
+      delData.run(last);
+      return delRows.run(last).changes;
+    });
     while ((used > target || force) && this.entryCount > 0) {
       const perEntry = used / Math.max(1, this.entryCount);
       // Forced (the disk is full): free a tenth of the rows whatever the page count says.
@@ -214,7 +256,7 @@ export class EntryStore {
         ? Math.min(EVICT_CHUNK, Math.max(1, Math.ceil(this.entryCount / 10)))
         : Math.max(1, Math.min(EVICT_CHUNK, Math.ceil((used - target) / perEntry)));
       try {
-        const removed = del.run(n).changes;
+        const removed = del(n);
         this.entryCount -= removed;
         this.evicted += removed;
       } catch (err) {
@@ -225,6 +267,9 @@ export class EntryStore {
       force = false;
     }
     if (used <= target) this.diskFull = false;
+    // An eviction is a big transaction that grows the WAL past its usual size: fold it back
+    // into the database and truncate it, so the file plus WAL stay within the limit.
+    if (this.path !== ":memory:") this.db.pragma("wal_checkpoint(TRUNCATE)");
   }
 
   private statement(sql: string): Statement {
