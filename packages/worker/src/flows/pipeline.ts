@@ -181,6 +181,7 @@ export class Pipeline {
   private readonly udpDissectors: Dissector[];
   private readonly byPort = new Map<string, Dissector[]>();
   private nextScanNs = 0;
+  private evictCursor: Iterator<Flow> | null = null;
   private seq = 0;
   private nowNs = 0;
 
@@ -362,9 +363,11 @@ export class Pipeline {
 
   private newFlow(p: PacketInfo, tcp: boolean, tsNs: number): Flow {
     if (this.all.size >= this.flowLimits.maxFlows) {
-      const oldest = this.all.values().next().value as Flow;
-      this.stats.flowsEvicted++;
-      this.close(oldest, "evicted", tsNs);
+      const oldest = this.oldest();
+      if (oldest) {
+        this.stats.flowsEvicted++;
+        this.close(oldest, "evicted", tsNs);
+      }
     }
     const v4 = p.ipVersion === 4;
     const ips: [string, string] = v4 ? [ipv4ToString(p.src4), ipv4ToString(p.dst4)] : [ipv6ToString(p.src6), ipv6ToString(p.dst6)];
@@ -388,6 +391,22 @@ export class Pipeline {
     this.all.add(flow);
     this.stats.flowsTotal++;
     return flow;
+  }
+
+  /**
+   * The oldest live flow. One iterator is kept across evictions: a fresh `all.values()` would step
+   * over every deleted slot at the front of the Set's table on each call, which made a SYN flood
+   * past maxFlows quadratic (1M SYNs: 278 s; found by test/robustness). A live Set iterator skips
+   * deleted flows and reaches flows added after it was made.
+   */
+  private oldest(): Flow | undefined {
+    for (let pass = 0; pass < 2; pass++) {
+      this.evictCursor ??= this.all.values();
+      const r = this.evictCursor.next();
+      if (!r.done) return r.value;
+      this.evictCursor = null;
+    }
+    return undefined;
   }
 
   private candidatesFor(tcp: boolean, p0: number, p1: number): readonly Dissector[] {
