@@ -204,6 +204,17 @@ describe("tapline against the Kubernetes API test server", () => {
     }
   });
 
+  it("tap names the forbidden verb and resource", async () => {
+    api.denyVerb("patch", "clusterroles");
+    try {
+      const r = await tapline(["tap", "-n", "shop", "--no-open", "--image-tag", "golden"], env);
+      expect(r.status).toBe(1);
+      expect(r.stderr).toMatch(/tapline: forbidden: cannot apply ClusterRole\/tapline \(context "[^"]+"\): .*clusterroles/);
+    } finally {
+      api.allowAll();
+    }
+  });
+
   it("logs writes a zip with container logs, events and versions", async () => {
     const hubPod = api.list("pods", NS).find((p) => p.metadata.name!.startsWith("tapline-hub"))!;
     api.setPodLog(NS, hubPod.metadata.name!, "hub started on :8899\n", "hub");
