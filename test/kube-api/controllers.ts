@@ -524,13 +524,16 @@ export class Controllers {
         },
       };
       current = this.store.create(REPLICASETS, rs);
+      this.scaledEvent(d, current.metadata.name!, 0, replicas);
     } else if (current.spec?.replicas !== replicas) {
+      this.scaledEvent(d, current.metadata.name!, current.spec?.replicas ?? 0, replicas);
       current.spec.replicas = replicas;
       current = this.store.update(REPLICASETS, current);
     }
     // Old ReplicaSets scale to zero (the end state of a rolling update).
     for (const rs of owned) {
       if (rs.metadata.uid === current.metadata.uid || rs.spec?.replicas === 0) continue;
+      this.scaledEvent(d, rs.metadata.name!, rs.spec?.replicas ?? 0, 0);
       rs.spec.replicas = 0;
       this.store.update(REPLICASETS, rs);
     }
@@ -571,6 +574,11 @@ export class Controllers {
       c.lastTransitionTime = old && old.status === c.status ? old.lastTransitionTime : now();
     }
     this.store.update(DEPLOYMENTS, d, { subresource: "status" });
+  }
+
+  /** The deployment controller's "ScalingReplicaSet" event. */
+  private scaledEvent(d: KubeObject, rs: string, from: number, to: number): void {
+    this.addEvent(d, { reason: "ScalingReplicaSet", message: `Scaled ${to >= from ? "up" : "down"} replica set ${rs} from ${from} to ${to}`, component: "deployment-controller" });
   }
 
   private reconcileReplicaSet(ns: string, name: string): void {
