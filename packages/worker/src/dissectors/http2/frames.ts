@@ -71,3 +71,80 @@ export function looksLikeServerPreface(data: Buffer): "yes" | "no" | "more" {
   if (len % 6 !== 0 || len > 6 * 64 || (data.readUInt32BE(5) & 0x7fffffff) !== 0) return "no";
   return "yes";
 }
+
+/** Flags defined per frame type (§6); other bits set make a frame implausible for detection. */
+const KNOWN_FLAGS = [0x09, 0x2d, 0, 0, 0x01, 0x0c, 0x01, 0, 0, 0x04];
+/** Stream 0 required (1), forbidden (2) or either (0), per type (§6). */
+const STREAM_RULE = [2, 2, 2, 2, 1, 2, 1, 1, 0, 2];
+/** Default SETTINGS_MAX_FRAME_SIZE (§6.5.2): a larger frame needs a setting we did not see. */
+const DEFAULT_MAX_FRAME = 16384;
+
+function plausibleFrame(data: Buffer, p: number): boolean {
+  const len = data.readUIntBE(p, 3);
+  const type = data[p + 3]!;
+  if (type > 9 || len > DEFAULT_MAX_FRAME || data[p + 4]! & ~KNOWN_FLAGS[type]! || data[p + 5]! & 0x80) return false;
+  const sid = data.readUInt32BE(p + 5);
+  const rule = STREAM_RULE[type]!;
+  if ((rule === 1 && sid !== 0) || (rule === 2 && sid === 0)) return false;
+  switch (type) {
+    case FrameType.PRIORITY:
+      return len === 5;
+    case FrameType.RST_STREAM:
+    case FrameType.WINDOW_UPDATE:
+      return len === 4;
+    case FrameType.PING:
+      return len === 8;
+    case FrameType.SETTINGS:
+      return len % 6 === 0;
+    case FrameType.GOAWAY:
+      return len >= 8;
+    default:
+      return true;
+  }
+}
+
+/**
+ * Who sent a header block, from its first field (§8.3): request pseudo-headers are static
+ * entries 1..7 (:authority, :method, :path, :scheme), :status is 8..14 (RFC 7541 Appendix A).
+ */
+function blockRole(first: number): "client" | "server" | "" {
+  const index = first & 0x80 ? first & 0x7f : first & 0x40 ? first & 0x3f : first & 0x0f;
+  if (index >= 1 && index <= 7) return "client";
+  if (index >= 8 && index <= 14) return "server";
+  return "";
+}
+
+/**
+ * Mid-connection detection (the capture began after the prefaces): at least two complete,
+ * plausible frames from the first byte on, and a HEADERS or PUSH_PROMISE frame telling the
+ * sender's role. "more" while everything so far is plausible but not yet conclusive.
+ */
+export function looksLikeMidStream(data: Buffer): "client" | "server" | "no" | "more" {
+  let frames = 0;
+  let role: "client" | "server" | "" = "";
+  let p = 0;
+  for (; p + FRAME_HEADER <= data.length; frames++) {
+    if (!plausibleFrame(data, p)) return "no";
+    const len = data.readUIntBE(p, 3);
+    const type = data[p + 3]!;
+    const flags = data[p + 4]!;
+    if (p + FRAME_HEADER + len > data.length) break;
+    if (type === FrameType.PUSH_PROMISE) role = "server";
+    else if (type === FrameType.HEADERS && !role && len > 0) {
+      let q = p + FRAME_HEADER + (flags & Flag.PADDED ? 1 : 0) + (flags & Flag.PRIORITY ? 5 : 0);
+      // a table size update may come first (RFC 7541 §4.2): look past it
+      while (q < p + FRAME_HEADER + len && (data[q]! & 0xe0) === 0x20) {
+        q++;
+        while (q < p + FRAME_HEADER + len && data[q - 1]! & 0x80) q++;
+      }
+      if (q < p + FRAME_HEADER + len) role = blockRole(data[q]!);
+    }
+    p += FRAME_HEADER + len;
+  }
+  if (role && frames >= 2) return role;
+  // the next frame's header, as far as it has arrived, must be plausible too
+  const rest = data.length - p;
+  if (rest >= 3 && data.readUIntBE(p, 3) > DEFAULT_MAX_FRAME) return "no";
+  if (rest >= 4 && data[p + 3]! > 9) return "no";
+  return "more";
+}

@@ -27,7 +27,7 @@ describe("HTTP/2 on curl --http2-prior-knowledge against node's http2 server", (
       expect(e.protocol).toBe(Protocol.HTTP2);
       expect(e.status).toBe(EntryStatus.COMPLETE);
       expect(e.httpRequest).toMatchObject({ version: "HTTP/2", scheme: "http", host: `127.0.0.1:${ports["h2c.pcap"]}`, streamId: 1 });
-      expect(e.httpRequest!.headers!.some((h) => h.name.startsWith(":"))).toBe(false);
+      expect(e.httpRequest!.headers!.some((h) => h.name?.startsWith(":"))).toBe(false);
       expect(e.httpRequest!.headers).toContainEqual({ name: "user-agent", value: expect.stringMatching(/^curl\//) });
       expect(e.responseEndNs).toBeGreaterThanOrEqual(e.requestStartNs);
     }
@@ -181,6 +181,25 @@ describe("HTTP/2 through the worker's pipeline (pcap reader, reassembly, detecti
       expect(stats.dissectors.http2!.bugs).toBe(0);
     });
   }
+
+  it("a capture that starts mid-connection is detected from its frames; unseen HPACK state is marked", () => {
+    const all = readFrames(dir + "h2-streams.pcap");
+    // TCP payload of an Ethernet/IPv4 frame
+    const payload = (d: Buffer) => d.subarray(14 + (d[14]! & 15) * 4 + (d[14 + (d[14]! & 15) * 4 + 12]! >> 4) * 4);
+    const start = all.findIndex((f) => {
+      const p = payload(f.data);
+      return p.length > 9 && p[3] === 1 && (p.readUInt32BE(5) & 0x7fffffff) === 13;
+    });
+    expect(start).toBeGreaterThan(10);
+    const { entries, stats } = runPipeline(all.slice(start), [...dissectors]);
+    expect(stats.dissectors.http2!.messages).toBe(1);
+    const [hello] = entries;
+    expect(hello!.protocol).toBe(Protocol.HTTP2);
+    expect(hello!.httpRequest).toMatchObject({ path: "/hello", method: "GET", streamId: 13 });
+    expect(hello!.httpResponse!.status).toBe(200);
+    expect(hello!.warnings).toContain(HPACK_UNKNOWN);
+    expect(hello!.src!.port).not.toBe(ports["h2-streams.pcap"]); // orientation from the frames, not guessed
+  });
 
   it("detects the client preface and a server's SETTINGS preface, rejects HTTP/1 and TLS", () => {
     const [flow] = flowsOf.get("h2c.pcap")!;
