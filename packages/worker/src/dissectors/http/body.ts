@@ -4,16 +4,20 @@ import zlib from "node:zlib";
 import type { BodyInit } from "@tapline/protocol";
 import type { DissectLimits } from "../types.js";
 
-/** Collects the first `cap` bytes of a body (copies: the driver's buffer is only lent) and counts the rest. */
+/**
+ * Collects the first `cap` bytes of a body (copies: the driver's buffer is only lent) and
+ * counts the rest. One buffer grown by doubling, so a body in one segment is copied once and
+ * one in many segments about twice (not once per part and again to join the parts).
+ */
 export class BodyCollector {
-  private parts: Buffer[] = [];
+  private buf: Buffer | null = null;
   private kept = 0;
   /** Bytes seen on the wire after de-chunking (RFC 9112 §7.1.3: the decoded length). */
   size = 0;
   private cap = 0;
 
   reset(cap: number): void {
-    this.parts = [];
+    this.buf = null;
     this.kept = 0;
     this.size = 0;
     this.cap = cap;
@@ -23,17 +27,21 @@ export class BodyCollector {
     this.size += end - start;
     if (this.kept >= this.cap) return;
     const n = Math.min(this.cap - this.kept, end - start);
-    const part = Buffer.allocUnsafe(n);
-    data.copy(part, 0, start, start + n);
-    this.parts.push(part);
+    let buf = this.buf;
+    if (!buf || this.kept + n > buf.length) {
+      const grown = Buffer.allocUnsafe(buf ? Math.min(this.cap, Math.max(buf.length * 2, this.kept + n)) : n);
+      if (buf) buf.copy(grown, 0, 0, this.kept);
+      this.buf = buf = grown;
+    }
+    data.copy(buf, this.kept, start, start + n);
     this.kept += n;
   }
 
   /** The body as an entry field, or undefined when empty. `cut`: the message ended early (capture gap, close). */
   finish(contentType: string, contentEncoding: string, limits: DissectLimits, cut: boolean): BodyInit | undefined {
     if (this.size === 0) return undefined;
-    const raw = this.parts.length === 1 ? this.parts[0] : Buffer.concat(this.parts);
-    this.parts = [];
+    const raw = this.buf ? this.buf.subarray(0, this.kept) : Buffer.alloc(0);
+    this.buf = null;
     const rawTruncated = cut || this.kept < this.size;
     const body: BodyInit = { size: this.size, contentType, contentEncoding };
     const decoded = contentEncoding ? decode(raw, contentEncoding, limits.maxDecodedBytes, rawTruncated) : undefined;
