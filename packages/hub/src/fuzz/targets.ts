@@ -95,14 +95,15 @@ const sensitive = new NameMatcher({ defaults: true, keys: [] });
 export const redactTarget: FuzzTarget = {
   name: "redact",
   maxLen: 4096,
-  dictionary: [...DEFAULT_SENSITIVE_WORDS, "\x00", "{", "}", "[", "]", "\":", "\"", ",", "&", "=", "--b\r\n", "Content-Disposition: form-data; name=\"", "\r\n\r\n", "%3D", "%26", "\\u0070", "\\\""].map((s) => Buffer.from(s, "latin1")),
+  dictionary: [...DEFAULT_SENSITIVE_WORDS, "\x00", "{", "}", "[", "]", "\":", "\"", ",", "&", "=", "--Bq7\r\n", "Content-Disposition: form-data; name=\"", "\r\n\r\n", "%3D", "%26", "\\u0070", "\\\""].map((s) => Buffer.from(s, "latin1")),
   run(input, features) {
     const [name = "", value = "", body = "", kind = ""] = input.toString("latin1").split("\x00");
     const word = DEFAULT_SENSITIVE_WORDS[input.length % DEFAULT_SENSITIVE_WORDS.length];
     const bodies: Record<string, [string, string]> = {
       j: ["application/json", `{"a":${JSON.stringify(body)},"${word}":"${SECRET}","n":{"x_${word}":["${SECRET}"]}}`],
       u: ["application/x-www-form-urlencoded", `${body}&${word}=${SECRET}&z=${encodeURIComponent(body)}`],
-      m: ["multipart/form-data; boundary=b", `--b\r\nContent-Disposition: form-data; name="${word}"\r\n\r\n${SECRET}\r\n--b\r\nContent-Disposition: form-data; name="f"\r\n\r\n${body}\r\n--b--\r\n`],
+      // A mixed-case boundary, as browsers send (----WebKitFormBoundaryAbC...): boundaries are case-sensitive.
+      m: ["multipart/form-data; boundary=Bq7", `--Bq7\r\nContent-Disposition: form-data; name="${word}"\r\n\r\n${SECRET}\r\n--Bq7\r\nContent-Disposition: form-data; name="f"\r\n\r\n${body}\r\n--Bq7--\r\n`],
       r: ["text/plain", body],
     };
     const [contentType, text] = bodies[kind[0] ?? "r"] ?? bodies.r;

@@ -119,9 +119,9 @@ export class Redactor {
     const data = body.data;
     if (!data || data.length === 0) return;
     const bytes = Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-    const contentType = (body.contentType || headerValue(headers, "content-type")).toLowerCase();
+    const rawType = body.contentType || headerValue(headers, "content-type");
     const text = bytes.toString("latin1");
-    let out = this.bodyText(text, contentType);
+    let out = this.bodyText(text, rawType.toLowerCase(), rawType);
     out = this.values(out);
     if (out !== text) {
       body.data = Buffer.from(out, "latin1");
@@ -129,10 +129,11 @@ export class Redactor {
     }
   }
 
-  private bodyText(text: string, contentType: string): string {
+  /** `contentType` lower-cased for matching; `rawType` as sent, for the boundary (case-sensitive, RFC 2046 §5.1.1). */
+  private bodyText(text: string, contentType: string, rawType: string): string {
     if (contentType.includes("x-www-form-urlencoded")) return redactUrlEncoded(text, this.names);
     if (contentType.startsWith("multipart/")) {
-      const boundary = /boundary="?([^";]+)"?/i.exec(contentType)?.[1] ?? sniffBoundary(text);
+      const boundary = /boundary="?([^";]+)"?/i.exec(rawType)?.[1] ?? sniffBoundary(text);
       return boundary ? redactMultipart(text, boundary, this.names) : text;
     }
     if (contentType.includes("json") || looksLikeJson(text)) return redactJson(text, this.names);
