@@ -36,13 +36,14 @@ describe("sharded dissection", () => {
   it("gives the same entries with 1, 2 and 3 threads", async () => {
     for (const file of fixtures) {
       const one = await run(file, 1);
-      const two = await run(file, 2);
-      const three = await run(file, 3);
       expect(one.entries.length, file).toBeGreaterThan(0);
-      expect(two.entries.map(essence).sort(), file).toEqual(one.entries.map(essence).sort());
-      expect(three.entries.map(essence).sort(), file).toEqual(one.entries.map(essence).sort());
-      expect(two.packets).toBe(one.packets);
-      expect(new Set(three.entries.map((e) => e.id)).size).toBe(three.entries.length);
+      // 3 threads (two thread shards) on the busiest capture only: thread start-up is the cost here.
+      for (const threads of file.endsWith("kafkajs.pcap") ? [2, 3] : [2]) {
+        const many = await run(file, threads);
+        expect(many.entries.map(essence).sort(), `${file} with ${threads} threads`).toEqual(one.entries.map(essence).sort());
+        expect(many.packets).toBe(one.packets);
+        expect(new Set(many.entries.map((e) => e.id)).size).toBe(many.entries.length);
+      }
     }
   }, 60_000);
 
