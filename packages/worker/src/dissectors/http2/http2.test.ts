@@ -277,6 +277,29 @@ describe("HTTP/2 robustness", () => {
     expect(r.exchanges.every((e) => (e.warnings ?? []).some((w) => /over the buffer cap/.test(w)))).toBe(true);
   });
 
+  it("late DATA on a stream whose exchange was emitted opens no new stream (§5.1.1); padding is skipped", () => {
+    const frame = (type: number, flags: number, sid: number, payload: Buffer) => {
+      const h = Buffer.alloc(9);
+      h.writeUIntBE(payload.length, 0, 3);
+      h[3] = type;
+      h[4] = flags;
+      h.writeUInt32BE(sid, 5);
+      return Buffer.concat([h, payload]);
+    };
+    // POST /x (static :method POST, :scheme http, literal :path), answered 404 before the body ends
+    const req = frame(1, 0x04, 1, Buffer.from("8386040 22f78".replace(/ /g, ""), "hex"));
+    const body = frame(0, 0x09, 1, Buffer.from([3, ...Buffer.from("abc"), 0, 0, 0])); // PADDED: 3 pad bytes
+    const res = frame(1, 0x05, 1, Buffer.from("8d", "hex"));
+    const r = drive(http2Dissector, [
+      { direction: Direction.ClientToServer, data: Buffer.concat([Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"), req]), tsNs: 1 },
+      { direction: Direction.ServerToClient, data: res, tsNs: 2 },
+      { direction: Direction.ClientToServer, data: body, tsNs: 3 },
+    ]);
+    expect(r.bad).toEqual([]);
+    expect(r.exchanges.map(line)).toEqual(["POST /x 404"]);
+    expect(r.exchanges[0]!.status).toBe(EntryStatus.COMPLETE);
+  });
+
   it("open streams are bounded; the oldest leaves as NO_RESPONSE", () => {
     const [flow] = flowsOf.get("h2-streams.pcap")!;
     const r = dissect(flow!, { maxPending: 2 });

@@ -87,6 +87,8 @@ export class Http2Session implements DissectorSession {
   private readonly streams = new Map<number, H2Stream>();
   private readonly sides: [Side, Side] = [side(), side()];
   private goaway = "";
+  /** Highest stream id opened so far, per parity (0: even, server push; 1: odd, client). */
+  private readonly maxSid = [0, 0];
 
   constructor(private readonly ctx: SessionContext) {}
 
@@ -363,6 +365,10 @@ export class Http2Session implements DissectorSession {
     if (sid === 0) return undefined;
     let st = this.streams.get(sid);
     if (st) return st;
+    // §5.1.1: ids only grow, so an id at or below the highest one seen belongs to a stream that
+    // already ended (late DATA or WINDOW_UPDATE after its exchange was emitted)
+    if (sid <= this.maxSid[sid & 1]!) return undefined;
+    this.maxSid[sid & 1] = sid;
     if (this.streams.size >= this.ctx.limits.maxPending) {
       const oldest = this.streams.values().next().value as H2Stream;
       this.ctx.count("pending_evicted");
