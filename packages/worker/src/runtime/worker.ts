@@ -123,6 +123,8 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
   };
 
   let entries = 0;
+  /** A dissecting thread died: its flows are no longer dissected; reported, never silent. */
+  let engineError = "";
   let pods: PodWatcher | undefined;
   let hub: HubClient | undefined;
   let engine: DissectEngine;
@@ -156,7 +158,10 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
       mainShard: opts.mainThread !== "read",
       onEntry,
       onEncoded,
-      onError: (err) => log(err.message),
+      onError: (err) => {
+        engineError = err.message;
+        log(err.message);
+      },
     });
   } catch (err) {
     throw new WorkerConfigError((err as Error).message);
@@ -295,7 +300,7 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
   // ---- stats ----
   let captureState = opts.read ? "reading" : "starting";
   const stats = (): RuntimeStats => ({
-    captureState: sidecar ? sidecar.stats().state : captureState,
+    captureState: engineError ? `failed: ${engineError}` : sidecar ? sidecar.stats().state : captureState,
     reader: readerStats(),
     pipeline: engine.stats(),
     sampledOut,
