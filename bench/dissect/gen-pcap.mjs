@@ -1,11 +1,11 @@
 // Builds a large classic pcap (Ethernet, µs) by replicating real captured TCP flows (the
 // dissector fixtures: node http + curl, redis-server + redis-cli, kafkajs/kcat against the
-// librdkafka mock cluster). Each copy gets its own client address (10.x.y.z) and shifted
+// librdkafka mock cluster, node http2 + curl --http2-prior-knowledge and @grpc/grpc-js). Each copy gets its own client address (10.x.y.z) and shifted
 // sequence numbers (wrapping around 2^32), and copies are interleaved, so the result holds
 // many distinct, concurrent, complete connections.
 //
 // usage: node gen-pcap.mjs OUT.pcap SIZE_MB PROTOS   (PROTOS: comma list of http,redis,kafka,http2)
-// prints JSON: { file, bytes, packets, flows, serverPorts: { http: [...], redis: [...], kafka: [...] } }
+// prints JSON: { file, bytes, packets, flows, serverPorts: { http: [...], redis: [...], kafka: [...], http2: [...] } }
 import { closeSync, openSync, readFileSync, writeSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
@@ -21,7 +21,7 @@ const skipPorts = new Set([7070, 7071]);
 
 const [out, sizeMb = "200", protoList = "http,redis,kafka"] = process.argv.slice(2);
 if (!out) {
-  console.error("usage: node gen-pcap.mjs OUT.pcap SIZE_MB http,redis,kafka");
+  console.error("usage: node gen-pcap.mjs OUT.pcap SIZE_MB http,redis,kafka,http2");
   process.exit(2);
 }
 const target = Number(sizeMb) * 1024 * 1024;
