@@ -2,7 +2,10 @@
 // reach: watch replay and expiry, bookmarks, timeouts, chunked lists, dry runs, defaulting,
 // status subresources, garbage collection, namespace termination, endpoints, SSA conflicts.
 import { execFile } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
 import { connect } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { startKubeApi, type KubeApi } from "./index.js";
 
@@ -315,13 +318,15 @@ describe("test API server REST semantics", () => {
 
   test("plain HTTP mode works with kubectl", async () => {
     const plain = await startKubeApi({ tls: false });
+    const cache = mkdtempSync(join(tmpdir(), "kube-api-cache-"));
     try {
       const out = await new Promise<string>((resolve, reject) =>
-        execFile("kubectl", ["--kubeconfig", plain.kubeconfigPath, "get", "ns", "-o", "name"], (err, stdout, stderr) => (err ? reject(new Error(stderr)) : resolve(stdout))),
+        execFile("kubectl", ["--kubeconfig", plain.kubeconfigPath, "--cache-dir", cache, "get", "ns", "-o", "name"], (err, stdout, stderr) => (err ? reject(new Error(stderr)) : resolve(stdout))),
       );
       expect(out).toBe("namespace/default\nnamespace/kube-node-lease\nnamespace/kube-public\nnamespace/kube-system\n");
     } finally {
       await plain.close();
+      rmSync(cache, { recursive: true, force: true });
     }
   });
 });
