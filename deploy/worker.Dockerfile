@@ -8,7 +8,7 @@
 
 FROM debian:bookworm-slim AS native
 RUN apt-get update \
- && apt-get install -y --no-install-recommends make clang llvm libpcap-dev libbpf-dev libelf-dev zlib1g-dev bpftool \
+ && apt-get install -y --no-install-recommends make clang llvm libpcap-dev libbpf-dev libelf-dev zlib1g-dev libcapstone-dev bpftool \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY native/ native/
@@ -26,9 +26,10 @@ RUN pnpm -C packages/protocol build && pnpm -C packages/worker build
 RUN pnpm --filter @tapline/worker deploy --prod --legacy /out
 
 FROM node:20-bookworm-slim
-# Runtime libraries of tapline-capture (libpcap; libbpf/libelf for the eBPF TLS probes).
+# Runtime libraries of tapline-capture (libpcap; libbpf/libelf for the eBPF TLS probes;
+# libcapstone to find the return instructions of Go's crypto/tls).
 RUN apt-get update \
- && apt-get install -y --no-install-recommends libpcap0.8 libbpf1 libelf1 zlib1g \
+ && apt-get install -y --no-install-recommends libpcap0.8 libbpf1 libelf1 libcapstone4 zlib1g \
  && rm -rf /var/lib/apt/lists/*
 ENV NODE_ENV=production
 COPY --from=native /src/native/build/tapline-capture /usr/local/bin/tapline-capture

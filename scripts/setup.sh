@@ -5,8 +5,8 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-apt_packages=(libpcap-dev libbpf-dev bpftool clang llvm libelf-dev zlib1g-dev pkg-config make gcc
-  tshark tcpdump redis-server iproute2 curl openssl chromium librdkafka-dev kcat procps bind9-dnsutils)
+apt_packages=(libpcap-dev libbpf-dev bpftool clang llvm libelf-dev libcapstone-dev zlib1g-dev pkg-config make gcc
+  tshark tcpdump redis-server iproute2 curl openssl chromium librdkafka-dev kcat procps bind9-dnsutils golang-go)
 
 sudo_cmd=()
 [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)

@@ -14,6 +14,7 @@ probe() { # header lib package
 probe pcap/pcap.h -lpcap libpcap-dev
 probe bpf/libbpf.h -lbpf libbpf-dev
 probe libelf.h -lelf libelf-dev
+probe capstone/capstone.h -lcapstone libcapstone-dev
 command -v clang >/dev/null 2>&1 || missing="$missing clang"
 command -v ${BPFTOOL:-bpftool} >/dev/null 2>&1 || missing="$missing bpftool"
 if [ -n "$missing" ]; then

@@ -11,7 +11,7 @@
 /* A symbol's virtual address becomes a file offset through the loadable
  * segment holding it (System V gABI, "Program Header"): the kernel places
  * uprobes by offset into the file's inode. */
-static uint64_t vaddr_to_offset(Elf *elf, uint64_t vaddr)
+uint64_t elf_vaddr_offset(Elf *elf, uint64_t vaddr)
 {
 	size_t nph;
 	if (elf_getphdrnum(elf, &nph))
@@ -46,7 +46,7 @@ static int scan_table(Elf *elf, Elf_Scn *scn, const GElf_Shdr *sh, const char *c
 		for (int k = 0; k < n; k++) {
 			if (offs[k] || strcmp(name, names[k]) != 0)
 				continue;
-			offs[k] = vaddr_to_offset(elf, sym.st_value);
+			offs[k] = elf_vaddr_offset(elf, sym.st_value);
 			found += offs[k] != 0;
 		}
 	}

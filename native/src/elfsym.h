@@ -5,6 +5,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <libelf.h>
+
 /*
  * Looks up each of names[0..n) among the functions the file defines (in
  * .symtab, else .dynsym; undefined imports do not count) and stores the
@@ -13,5 +15,8 @@
  */
 int elf_func_offsets(const char *path, const char *const *names, int n, uint64_t *offs,
 		     char *err, size_t errlen);
+
+/* The file offset of a virtual address inside an executable PT_LOAD segment, or 0. */
+uint64_t elf_vaddr_offset(Elf *elf, uint64_t vaddr);
 
 #endif

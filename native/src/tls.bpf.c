@@ -138,33 +138,19 @@ static __always_inline int enter(void *buf, void *lenp, __u8 fn)
 	return 0;
 }
 
-static __always_inline int leave(long ret)
+/* Copies the len bytes a call moved at buf into the ring, as chunks attributed
+ * to the socket ref. */
+static __always_inline int emit(__u64 id, __u64 buf, __u64 len, __u8 fn, const struct sockref *ref)
 {
-	__u64 id = bpf_get_current_pid_tgid();
 	__u32 tid = (__u32)id;
-	struct call *c = bpf_map_lookup_elem(&calls, &tid);
-	if (!c)
-		return 0;
-	struct call call = *c;
-	bpf_map_delete_elem(&calls, &tid);
-
-	__u64 len = 0;
-	if (call.fn == TLS_FN_READ_EX || call.fn == TLS_FN_WRITE_EX) {
-		if (ret != 1 || bpf_probe_read_user(&len, sizeof(len), (void *)call.lenp))
-			return 0;
-	} else if (ret > 0) {
-		len = (__u64)ret;
-	}
 	if (len == 0 || len > 0x7fffffff)
 		return 0;
 	count(TLS_CNT_CALLS);
-
-	struct sockref *ref = bpf_map_lookup_elem(&threads, &tid);
-	if (!ref || !ref->sk) {
+	if (!ref->sk) {
 		count(TLS_CNT_UNATTRIBUTED);
 		return 0;
 	}
-	__u8 dir = call.fn == TLS_FN_WRITE || call.fn == TLS_FN_WRITE_EX ? TLS_DIR_WRITE : TLS_DIR_READ;
+	__u8 dir = fn == TLS_FN_WRITE || fn == TLS_FN_WRITE_EX || fn == TLS_FN_GO_WRITE ? TLS_DIR_WRITE : TLS_DIR_READ;
 	/* The socket's byte offset per direction: lost events leave holes in
 	 * the synthesized stream instead of shifting later bytes. */
 	struct offkey ok = {.sk = ref->sk, .dir = dir};
@@ -191,7 +177,7 @@ static __always_inline int leave(long ret)
 	e->lport = ref->lport;
 	e->rport = ref->rport;
 	e->dir = dir;
-	e->fn = call.fn;
+	e->fn = fn;
 	__builtin_memcpy(e->laddr, ref->laddr, 16);
 	__builtin_memcpy(e->raddr, ref->raddr, 16);
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
@@ -210,7 +196,7 @@ static __always_inline int leave(long ret)
 		e->off = (__u32)off;
 		e->stream_off = base + off;
 		e->caplen = (__u32)n;
-		if (bpf_probe_read_user(s->data, n, (void *)(call.buf + off))) {
+		if (bpf_probe_read_user(s->data, n, (void *)(buf + off))) {
 			count(TLS_CNT_READ_FAILED);
 			continue;
 		}
@@ -222,6 +208,28 @@ static __always_inline int leave(long ret)
 			count(TLS_CNT_CHUNKS);
 	}
 	return 0;
+}
+
+static __always_inline int leave(long ret)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tid = (__u32)id;
+	struct call *c = bpf_map_lookup_elem(&calls, &tid);
+	if (!c)
+		return 0;
+	struct call call = *c;
+	bpf_map_delete_elem(&calls, &tid);
+
+	__u64 len = 0;
+	if (call.fn == TLS_FN_READ_EX || call.fn == TLS_FN_WRITE_EX) {
+		if (ret != 1 || bpf_probe_read_user(&len, sizeof(len), (void *)call.lenp))
+			return 0;
+	} else if (ret > 0) {
+		len = (__u64)ret;
+	}
+	struct sockref none = {};
+	struct sockref *ref = bpf_map_lookup_elem(&threads, &tid);
+	return emit(id, call.buf, len, call.fn, ref ? ref : &none);
 }
 
 SEC("uprobe")
@@ -265,48 +273,57 @@ int BPF_KPROBE(ssl_handshake_enter)
 	return 0;
 }
 
-static __always_inline void note_fd(long fd)
+/* The TCP socket behind fd in the current process, read through CO-RE
+ * (task->files->fdt->fd[fd]->private_data->sk). Returns 0 when r is filled. */
+static __always_inline int fd_sock(long fd, struct sockref *r)
 {
-	__u64 id = bpf_get_current_pid_tgid();
-	__u32 tid = (__u32)id;
-	struct sockref *ref = bpf_map_lookup_elem(&threads, &tid);
-	if (!ref || fd < 0)
-		return;
-
+	if (fd < 0)
+		return -1;
 	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
 	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
 	if (!fdt || (__u64)fd >= BPF_CORE_READ(fdt, max_fds))
-		return;
+		return -1;
 	struct file **fds = BPF_CORE_READ(fdt, fd);
 	struct file *f = NULL;
 	bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]);
 	if (!f)
-		return;
+		return -1;
 	umode_t mode = BPF_CORE_READ(f, f_inode, i_mode);
 	if ((mode & S_IFMT) != S_IFSOCK)
-		return;
+		return -1;
 	struct socket *sock = BPF_CORE_READ(f, private_data);
 	if (!sock || BPF_CORE_READ(sock, type) != SOCK_STREAM)
-		return;
+		return -1;
 	struct sock *sk = BPF_CORE_READ(sock, sk);
 	if (!sk || BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP)
-		return;
-	if (ref->sk == (__u64)sk && ref->fd == (__s32)fd)
-		return;
+		return -1;
 	__u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
 	if (family != AF_INET && family != AF_INET6)
-		return;
-	struct sockref r = {.sk = (__u64)sk, .fd = (__s32)fd, .family = family};
-	r.lport = BPF_CORE_READ(sk, __sk_common.skc_num);
-	r.rport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+		return -1;
+	r->sk = (__u64)sk;
+	r->fd = (__s32)fd;
+	r->family = family;
+	r->lport = BPF_CORE_READ(sk, __sk_common.skc_num);
+	r->rport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
 	if (family == AF_INET) {
-		BPF_CORE_READ_INTO(&r.laddr, sk, __sk_common.skc_rcv_saddr);
-		BPF_CORE_READ_INTO(&r.raddr, sk, __sk_common.skc_daddr);
+		BPF_CORE_READ_INTO(&r->laddr, sk, __sk_common.skc_rcv_saddr);
+		BPF_CORE_READ_INTO(&r->raddr, sk, __sk_common.skc_daddr);
 	} else {
-		BPF_CORE_READ_INTO(&r.laddr, sk, __sk_common.skc_v6_rcv_saddr);
-		BPF_CORE_READ_INTO(&r.raddr, sk, __sk_common.skc_v6_daddr);
+		BPF_CORE_READ_INTO(&r->laddr, sk, __sk_common.skc_v6_rcv_saddr);
+		BPF_CORE_READ_INTO(&r->raddr, sk, __sk_common.skc_v6_daddr);
 	}
-	bpf_map_update_elem(&threads, &tid, &r, BPF_EXIST);
+	return 0;
+}
+
+static __always_inline void note_fd(long fd)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct sockref *ref = bpf_map_lookup_elem(&threads, &tid);
+	if (!ref)
+		return;
+	struct sockref r = {};
+	if (fd_sock(fd, &r) == 0 && (r.sk != ref->sk || r.fd != ref->fd))
+		bpf_map_update_elem(&threads, &tid, &r, BPF_EXIST);
 }
 
 /* Syscall numbers of the read/write family; all take the fd first. */
@@ -344,4 +361,103 @@ int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 		break;
 	}
 	return 0;
+}
+
+/* ---- Go crypto/tls.(*Conn).Read and .Write ----
+ *
+ * Go's internal register ABI (Go >= 1.18 is checked in user space): the
+ * receiver and the slice's pointer and length arrive in the first integer
+ * registers, the result n comes back in the first, and the current
+ * goroutine's g stays in a fixed register (R14 on amd64, R28 on arm64).
+ * A call is keyed by its goroutine, not its thread: a goroutine that blocks
+ * inside Read resumes on whatever thread the scheduler picks. The returns
+ * are uprobes on each RET instruction (gotls.c says why not uretprobes).
+ *
+ * Which connection: through the receiver, not the thread's syscalls.
+ * tls.Conn begins with `conn net.Conn` (an interface: type word, then data
+ * pointer); for a *net.TCPConn the data points at {fd *netFD}; netFD begins
+ * with poll.FD {fdmu fdMutex (16 bytes); Sysfd int}. These layouts have held
+ * from Go 1.9 to today; the fd found is only trusted when the process's fd
+ * table has a TCP socket there (fd_sock), so another net.Conn (a unix
+ * socket, a wrapper) gives an unattributed call, not wrong data.
+ */
+#if defined(__TARGET_ARCH_x86)
+#define GO_ARG0(x) ((x)->ax)
+#define GO_ARG1(x) ((x)->bx)
+#define GO_G(x) ((x)->r14)
+#elif defined(__TARGET_ARCH_arm64)
+#define GO_ARG0(x) ((x)->regs[0])
+#define GO_ARG1(x) ((x)->regs[1])
+#define GO_G(x) ((x)->regs[28])
+#endif
+
+const volatile __u32 go_conn_data_off = 8; /* tls.Conn.conn: interface data word */
+const volatile __u32 go_netfd_off = 0;	   /* net.TCPConn.conn.fd */
+const volatile __u32 go_sysfd_off = 16;	   /* netFD.pfd.Sysfd */
+
+struct gokey {
+	__u64 g;
+	__u32 tgid;
+	__u32 pad;
+};
+
+struct gocall {
+	__u64 buf;
+	__s64 fd;
+	__u8 fn;
+};
+
+/* LRU: a goroutine that never returns (its program exits mid-Read) must not
+ * hold a slot forever. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct gokey);
+	__type(value, struct gocall);
+} gocalls SEC(".maps");
+
+static __always_inline int go_enter(struct pt_regs *ctx, __u8 fn)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	if (!wanted(id >> 32))
+		return 0;
+	struct gokey k = {.g = GO_G(ctx), .tgid = id >> 32};
+	struct gocall c = {.buf = GO_ARG1(ctx), .fd = -1, .fn = fn};
+	__u64 data = 0, netfd = 0;
+	if (!bpf_probe_read_user(&data, sizeof(data), (void *)(GO_ARG0(ctx) + go_conn_data_off)) && data &&
+	    !bpf_probe_read_user(&netfd, sizeof(netfd), (void *)(data + go_netfd_off)) && netfd)
+		bpf_probe_read_user(&c.fd, sizeof(c.fd), (void *)(netfd + go_sysfd_off));
+	/* A stack-growing entry runs the prologue twice: the second write is the same. */
+	bpf_map_update_elem(&gocalls, &k, &c, BPF_ANY);
+	return 0;
+}
+
+SEC("uprobe")
+int go_read_enter(struct pt_regs *ctx)
+{
+	return go_enter(ctx, TLS_FN_GO_READ);
+}
+
+SEC("uprobe")
+int go_write_enter(struct pt_regs *ctx)
+{
+	return go_enter(ctx, TLS_FN_GO_WRITE);
+}
+
+SEC("uprobe")
+int go_ret(struct pt_regs *ctx)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct gokey k = {.g = GO_G(ctx), .tgid = id >> 32};
+	struct gocall *c = bpf_map_lookup_elem(&gocalls, &k);
+	if (!c)
+		return 0;
+	struct gocall call = *c;
+	bpf_map_delete_elem(&gocalls, &k);
+	long n = (long)GO_ARG0(ctx);
+	if (n <= 0)
+		return 0;
+	struct sockref ref = {};
+	fd_sock(call.fd, &ref);
+	return emit(id, call.buf, (__u64)n, call.fn, &ref);
 }

@@ -1,6 +1,6 @@
-/* User side of --tls: load tls.bpf.c, find libssl and binaries that link
- * OpenSSL statically, attach uprobes once per file (by inode), and turn
- * ring-buffer events into synthesized packets. */
+/* User side of --tls: load tls.bpf.c, find libssl, binaries that link
+ * OpenSSL statically and Go binaries using crypto/tls, attach uprobes once
+ * per file (by inode), and turn ring-buffer events into synthesized packets. */
 #include <dirent.h>
 #include <errno.h>
 #include <stdarg.h>
@@ -17,6 +17,7 @@
 
 #include "control.h"
 #include "elfsym.h"
+#include "gotls.h"
 #include "tls.h"
 #include "tls.skel.h"
 #include "tls_capture.h"
@@ -40,7 +41,7 @@ struct hook {
 	enum hook_state state;
 	char path[PATH_MAX_];
 	char error[160];
-	struct bpf_link *links[2 * N_FNS];
+	struct bpf_link **links; /* OpenSSL: entry + return per function; Go: entries + every RET */
 	int nlinks;
 };
 
@@ -182,11 +183,71 @@ static struct bpf_program *entry_prog(struct tl_tls *t, int fn)
 	}
 }
 
+static void unhook(struct hook *h)
+{
+	for (int k = 0; k < h->nlinks; k++)
+		bpf_link__destroy(h->links[k]);
+	free(h->links);
+	h->links = NULL;
+	h->nlinks = 0;
+}
+
+/* Attaches prog at off of the file; links[] was sized for every probe of the file. */
+static int attach(struct tl_tls *t, struct hook *h, struct bpf_program *prog, bool ret, const char *path,
+		  uint64_t off, const char *what)
+{
+	struct bpf_link *l = bpf_program__attach_uprobe(prog, ret, t->o.pid ? t->o.pid : -1, path, off);
+	long e = libbpf_get_error(l);
+	if (e) {
+		h->state = HOOK_ERROR;
+		snprintf(h->error, sizeof(h->error), "attaching to %s: %s", what, strerror((int)-e));
+		unhook(h);
+		return -1;
+	}
+	h->links[h->nlinks++] = l;
+	return 0;
+}
+
+/* crypto/tls in a Go executable: entry probes and one probe per RET. */
+static void hook_go(struct tl_tls *t, struct hook *h, const char *open_path)
+{
+	struct gotls_probes g;
+	char err[160];
+	int r = gotls_find(open_path, &g, err, sizeof(err));
+	if (r <= 0) {
+		h->state = r == 0 ? HOOK_NO_SYMBOLS : HOOK_ERROR;
+		snprintf(h->error, sizeof(h->error), "%s", err);
+		return;
+	}
+	int n = 0;
+	for (int k = 0; k < GOTLS_NFN; k++)
+		n += 1 + g.fn[k].nrets;
+	if (!(h->links = calloc((size_t)n, sizeof(*h->links)))) {
+		h->state = HOOK_ERROR;
+		snprintf(h->error, sizeof(h->error), "out of memory");
+		return;
+	}
+	struct bpf_program *entries[GOTLS_NFN] = {t->skel->progs.go_read_enter, t->skel->progs.go_write_enter};
+	static const char *const what[GOTLS_NFN] = {"crypto/tls.(*Conn).Read", "crypto/tls.(*Conn).Write"};
+	for (int k = 0; k < GOTLS_NFN; k++) {
+		if (attach(t, h, entries[k], false, open_path, g.fn[k].entry, what[k]))
+			return;
+		for (int i = 0; i < g.fn[k].nrets; i++)
+			if (attach(t, h, t->skel->progs.go_ret, false, open_path, g.fn[k].rets[i], what[k]))
+				return;
+	}
+	h->state = HOOK_HOOKED;
+	if (t->o.verbose)
+		fprintf(stderr, "tapline-capture: %s (%s): crypto/tls Read with %d returns, Write with %d returns\n",
+			h->path, g.version, g.fn[GOTLS_READ].nrets, g.fn[GOTLS_WRITE].nrets);
+}
+
 /*
  * Checks `open_path` (a path valid in our mount namespace for the file
  * `shown_path` of some process) once per inode; attaches when it defines
- * SSL_read and SSL_write. An executable without them is remembered as such
- * so it is not parsed again. Returns the hook index, or -1 when full.
+ * SSL_read and SSL_write, or, for an executable, Go's crypto/tls. An
+ * executable with neither is remembered as such so it is not parsed again.
+ * Returns the hook index, or -1 when full.
  */
 static int hook_file(struct tl_tls *t, const char *open_path, const char *shown_path, int is_lib)
 {
@@ -212,30 +273,25 @@ static int hook_file(struct tl_tls *t, const char *open_path, const char *shown_
 		return i;
 	}
 	if (!offs[0] || !offs[1]) {
-		h->state = HOOK_NO_SYMBOLS;
+		if (is_lib)
+			h->state = HOOK_NO_SYMBOLS;
+		else
+			hook_go(t, h, open_path);
+		return i;
+	}
+	if (!(h->links = calloc(2 * N_FNS, sizeof(*h->links)))) {
+		h->state = HOOK_ERROR;
+		snprintf(h->error, sizeof(h->error), "out of memory");
 		return i;
 	}
 	for (int f = 0; f < N_FNS; f++) {
 		if (!offs[f])
 			continue;
-		struct bpf_link *l = bpf_program__attach_uprobe(entry_prog(t, f), false, t->o.pid ? t->o.pid : -1,
-								open_path, offs[f]);
-		long e = libbpf_get_error(l);
-		if (!e && f < 4) {
-			h->links[h->nlinks++] = l;
-			l = bpf_program__attach_uprobe(t->skel->progs.ssl_ret, true, t->o.pid ? t->o.pid : -1,
-						       open_path, offs[f]);
-			e = libbpf_get_error(l);
-		}
-		if (e) {
-			h->state = HOOK_ERROR;
-			snprintf(h->error, sizeof(h->error), "attaching to %s: %s", fn_names[f], strerror((int)-e));
-			for (int k = 0; k < h->nlinks; k++)
-				bpf_link__destroy(h->links[k]);
-			h->nlinks = 0;
+		if (attach(t, h, entry_prog(t, f), false, open_path, offs[f], fn_names[f]))
 			return i;
-		}
-		h->links[h->nlinks++] = l;
+		/* SSL_do_handshake only marks the thread: no return probe. */
+		if (f < 4 && attach(t, h, t->skel->progs.ssl_ret, true, open_path, offs[f], fn_names[f]))
+			return i;
 	}
 	h->state = HOOK_HOOKED;
 	return i;
@@ -314,7 +370,9 @@ static void scan_pid(struct tl_tls *t, int pid)
 		return; /* kernel thread */
 	exe[n] = '\0';
 	int h = hook_file(t, path, exe, 0);
-	if (h >= 0 && t->hooks[h].state == HOOK_HOOKED)
+	/* A program that carries a TLS stack is listed even when hooking it
+	 * failed, so the user learns why its traffic stays unreadable. */
+	if (h >= 0 && t->hooks[h].state != HOOK_NO_SYMBOLS)
 		tie(t, pid, h, comm);
 }
 
@@ -560,8 +618,7 @@ void tl_tls_close(struct tl_tls *t)
 		return;
 	if (t->hooks)
 		for (int i = 0; i < t->nhooks; i++)
-			for (int k = 0; k < t->hooks[i].nlinks; k++)
-				bpf_link__destroy(t->hooks[i].links[k]);
+			unhook(&t->hooks[i]);
 	bpf_link__destroy(t->sys_link);
 	ring_buffer__free(t->rb);
 	tls_bpf__destroy(t->skel);

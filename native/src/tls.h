@@ -14,14 +14,21 @@
 #define TLS_CHUNK 16384
 #define TLS_MAX_CHUNKS 16
 
-enum tls_fn { TLS_FN_READ = 0, TLS_FN_WRITE = 1, TLS_FN_READ_EX = 2, TLS_FN_WRITE_EX = 3 };
+enum tls_fn {
+	TLS_FN_READ = 0,
+	TLS_FN_WRITE = 1,
+	TLS_FN_READ_EX = 2,
+	TLS_FN_WRITE_EX = 3,
+	TLS_FN_GO_READ = 4,  /* crypto/tls.(*Conn).Read */
+	TLS_FN_GO_WRITE = 5, /* crypto/tls.(*Conn).Write */
+};
 
 /* Direction of the plaintext as the process saw it. */
 enum tls_dir { TLS_DIR_READ = 0, TLS_DIR_WRITE = 1 };
 
 /* Indexes into the per-CPU counters map. */
 enum tls_counter {
-	TLS_CNT_CALLS = 0,     /* SSL_read/SSL_write returns with data */
+	TLS_CNT_CALLS = 0,     /* SSL_read/SSL_write (or Go Read/Write) returns with data */
 	TLS_CNT_CHUNKS,	       /* events submitted */
 	TLS_CNT_LOST,	       /* events the ring had no room for */
 	TLS_CNT_TRUNCATED,     /* calls larger than TLS_CHUNK * TLS_MAX_CHUNKS */

@@ -38,5 +38,6 @@ void test_sll2(void);
 void test_control(void);
 void test_filter(void);
 void test_tls_emit(void);
+void test_gotls(void);
 
 #endif

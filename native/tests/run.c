@@ -12,6 +12,7 @@ int main(void)
 	test_control();
 	test_filter();
 	test_tls_emit();
+	test_gotls();
 	printf("%d passed, %d failed\n", t_passed, t_failed);
 	return t_failed ? 1 : 0;
 }
