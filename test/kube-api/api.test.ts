@@ -149,6 +149,7 @@ describe("test API server REST semantics", () => {
     const st = await kube.request("PATCH", "/apis/apps/v1/namespaces/t/deployments/d/status", { body: { status: { collisionCount: 7 }, metadata: { labels: { y: "1" } } }, headers: merge });
     expect(st.json().status.collisionCount).toBe(7);
     expect(st.json().metadata.labels).toEqual({ x: "1" });
+    expect(st.json().metadata.managedFields.find((m: { subresource?: string }) => m.subresource === "status")).toMatchObject({ operation: "Update", fieldsV1: { "f:status": { "f:collisionCount": {} } } });
     const scale = await kube.request("PATCH", "/apis/apps/v1/namespaces/t/deployments/d/scale", { body: { spec: { replicas: 2 } }, headers: merge });
     expect(scale.json()).toMatchObject({ kind: "Scale", spec: { replicas: 2 } });
     expect(kube.get("deployments", "t", "d")!.spec.replicas).toBe(2);

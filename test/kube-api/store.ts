@@ -283,7 +283,8 @@ export class Store {
     }
     let next = clone(input);
     if (def.subresources.includes("status")) {
-      if (opts.subresource === "status") next = { ...clone(prev), status: next.status };
+      // A status write keeps everything else, except the field ownership it records.
+      if (opts.subresource === "status") next = { ...clone(prev), status: next.status, metadata: { ...clone(prev.metadata), managedFields: next.metadata?.managedFields ?? prev.metadata.managedFields } };
       else next.status = clone(prev.status);
     }
     next.apiVersion = groupVersion(def);
