@@ -28,6 +28,8 @@ export class HubMetrics {
     buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
   });
   private readonly edges = new Map<string, EdgeChildren>();
+  /** Raw endpoint fields and protocol -> edge, so the node ids are worked out once per combination. */
+  private readonly byEndpoints = new Map<string, EdgeChildren>();
 
   constructor(sources: { counters: () => Record<string, number>; storage: () => Record<string, number> }) {
     const registry = this.registry;
@@ -41,23 +43,46 @@ export class HubMetrics {
     });
   }
 
+  /** Per batch: edges are found by their raw endpoint fields; counters move once per edge. */
   observe(entries: Entry[]): void {
+    const touched = new Map<EdgeChildren, { requests: number; errors: number }>();
     for (const e of entries) {
-      const src = endpointNode({ ip: e.src?.ip ?? "", pod: e.src?.pod ?? "", namespace: e.src?.namespace ?? "", service: e.src?.service ?? "" }).id!;
-      const dst = endpointNode({ ip: e.dst?.ip ?? "", pod: e.dst?.pod ?? "", namespace: e.dst?.namespace ?? "", service: e.dst?.service ?? "" }).id!;
-      const protocol = protocolName(e.protocol);
-      const key = `${src}\u0000${dst}\u0000${protocol}`;
-      let c = this.edges.get(key);
+      const s = e.src;
+      const d = e.dst;
+      const raw = `${s?.ip ?? ""}\u0000${s?.pod ?? ""}\u0000${s?.namespace ?? ""}\u0000${s?.service ?? ""}\u0000${d?.ip ?? ""}\u0000${d?.pod ?? ""}\u0000${d?.namespace ?? ""}\u0000${d?.service ?? ""}\u0000${e.protocol ?? 0}`;
+      let c = this.byEndpoints.get(raw);
       if (!c) {
-        if (this.edges.size >= MAX_EDGES) continue;
-        const labels = { src, dst, protocol };
-        c = { requests: this.requests.labels(labels), errors: this.errors.labels(labels), latency: this.latency.labels(labels) };
-        this.edges.set(key, c);
+        c = this.edge(e);
+        if (!c) continue;
+        // Bounded like the edges: many raw combinations may share an edge.
+        if (this.byEndpoints.size >= MAX_EDGES * 4) this.byEndpoints.clear();
+        this.byEndpoints.set(raw, c);
       }
-      c.requests.inc();
-      if (summarizeEntry(e).isError) c.errors.inc();
+      let t = touched.get(c);
+      if (!t) touched.set(c, (t = { requests: 0, errors: 0 }));
+      t.requests++;
+      if (summarizeEntry(e).isError) t.errors++;
       c.latency.observe((e.elapsedMs ?? 0) / 1000);
     }
+    for (const [c, t] of touched) {
+      c.requests.inc(t.requests);
+      if (t.errors) c.errors.inc(t.errors);
+    }
+  }
+
+  private edge(e: Entry): EdgeChildren | undefined {
+    const src = endpointNode({ ip: e.src?.ip ?? "", pod: e.src?.pod ?? "", namespace: e.src?.namespace ?? "", service: e.src?.service ?? "" }).id!;
+    const dst = endpointNode({ ip: e.dst?.ip ?? "", pod: e.dst?.pod ?? "", namespace: e.dst?.namespace ?? "", service: e.dst?.service ?? "" }).id!;
+    const protocol = protocolName(e.protocol);
+    const key = `${src}\u0000${dst}\u0000${protocol}`;
+    let c = this.edges.get(key);
+    if (!c) {
+      if (this.edges.size >= MAX_EDGES) return undefined;
+      const labels = { src, dst, protocol };
+      c = { requests: this.requests.labels(labels), errors: this.errors.labels(labels), latency: this.latency.labels(labels) };
+      this.edges.set(key, c);
+    }
+    return c;
   }
 
   text(): Promise<string> {

@@ -102,8 +102,9 @@ export class EntryStore {
     // Index pages are touched at random by inserts: keep them in memory (64 MiB at most).
     this.db.pragma(`cache_size = -${Math.min(65536, Math.max(2048, Math.floor(this.limitBytes / 1024 / 8)))}`);
     this.pageSize = this.db.pragma("page_size", { simple: true }) as number;
-    // Keep the WAL small relative to the limit: checkpoint often and truncate it afterwards.
-    const walPages = Math.max(64, Math.min(1000, Math.floor(this.limitBytes / this.pageSize / 20)));
+    // The WAL is a twentieth of the limit (64 MiB at most): every checkpoint syncs the database
+    // file, so a bigger WAL means fewer syncs per entry; it is truncated after each checkpoint.
+    const walPages = Math.max(64, Math.min(16384, Math.floor(this.limitBytes / this.pageSize / 20)));
     this.db.pragma(`wal_autocheckpoint = ${walPages}`);
     this.db.pragma(`journal_size_limit = ${walPages * this.pageSize}`);
     this.checkEveryBytes = Math.max(64 << 10, Math.floor(this.limitBytes / 100));
