@@ -227,8 +227,8 @@ export class Sidecar {
     this.opts.log?.(`sidecar: ${line}`);
   }
 
-  /** One request/reply on the control socket (native/README.md "Control socket"). */
-  private control(cmd: object): Promise<{ ok: boolean; error?: string; [k: string]: unknown }> {
+  /** One request/reply on the control socket (native/README.md "Control socket"); rejects when it is down or silent for 5 s. */
+  control(cmd: object): Promise<{ ok: boolean; error?: string; [k: string]: unknown }> {
     return new Promise((resolve, reject) => {
       const sock = createConnection(this.opts.controlPath);
       let buf = "";

@@ -17,6 +17,7 @@ import type { PodWatcher } from "../k8s/watcher.js";
 import { PcapRing, type PcapRingStats } from "../pcapring/index.js";
 import { createEngine, flowHash, type DissectEngine } from "../shard/index.js";
 import { Sidecar, type SidecarStats } from "./sidecar.js";
+import { TlsStatus } from "./tlsStatus.js";
 
 export const WORKER_VERSION = "0.1.0";
 
@@ -298,6 +299,7 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
   }
 
   // ---- stats ----
+  let tlsStatus: TlsStatus | undefined;
   let captureState = opts.read ? "reading" : "starting";
   const stats = (): RuntimeStats => ({
     captureState: engineError ? `failed: ${engineError}` : sidecar ? sidecar.stats().state : captureState,
@@ -331,6 +333,7 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
       entriesSent: s.hub?.entriesSent ?? 0,
       entriesDropped: s.hub?.entriesDropped ?? 0,
       dissectors: Object.entries(p.dissectors).map(([name, d]) => ({ name, messages: d.messages, errors: d.errors + d.bugs })),
+      tlsTargets: tlsStatus?.targets(),
       captureState: sc && sc.restarts > 0 ? `${s.captureState} (sidecar restarted ${sc.restarts}x, ${(sc.gapMs / 1000).toFixed(1)} s without capture)` : s.captureState,
     };
   };
@@ -388,6 +391,13 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
         log,
       });
       await sidecar.start();
+      if (opts.tls) {
+        const sc = sidecar;
+        tlsStatus = new TlsStatus({ control: (cmd) => sc.control(cmd), podByUid: (uid) => pods?.index.allPods().find((p) => p.uid === uid) });
+        tlsStatus.start();
+        void tlsStatus.poll();
+        cleanups.push(() => tlsStatus?.stop());
+      }
       // A wall clock for the flow table: idle flows and unanswered requests close on a quiet link.
       const tickTimer = setInterval(() => engine.tick(Date.now() * 1e6), 1000);
       cleanups.push(() => clearInterval(tickTimer));
