@@ -270,7 +270,15 @@ export class EntryStore {
     if (used <= target) this.diskFull = false;
     // An eviction is a big transaction that grows the WAL past its usual size: fold it back
     // into the database and truncate it, so the file plus WAL stay within the limit.
-    if (this.path !== ":memory:") this.db.pragma("wal_checkpoint(TRUNCATE)");
+    // On a full disk the checkpoint itself can fail: that must not escape into the ingest (it
+    // closed the worker's connection as a bad message; found by test/robustness/faults.test.ts).
+    if (this.path !== ":memory:") {
+      try {
+        this.db.pragma("wal_checkpoint(TRUNCATE)");
+      } catch (err) {
+        this.lastError = (err as Error).message;
+      }
+    }
   }
 
   private statement(sql: string): Statement {
