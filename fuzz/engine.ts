@@ -220,16 +220,20 @@ export function runCampaign(target: FuzzTarget, opts: CampaignOptions): Campaign
     const ms = performance.now() - t0;
     if (ms > slowestMs) slowestMs = ms;
     if (ms > hangMs) {
-      // A GC pause or a neighbour's load can stall one run: a hang must repeat.
-      const t1 = performance.now();
-      try {
-        target.run(input, new Set());
-      } catch {
-        /* reported above if it throws */
+      // A GC pause or a neighbour's load on a shared machine can stall a run: a hang must repeat,
+      // so the fastest of three more runs decides.
+      let best = ms;
+      for (let k = 0; k < 3 && best > hangMs; k++) {
+        const t1 = performance.now();
+        try {
+          target.run(input, new Set());
+        } catch {
+          /* reported above if it throws */
+        }
+        best = Math.min(best, performance.now() - t1);
       }
-      const again = performance.now() - t1;
-      if (again > hangMs) {
-        report("hang", `${Math.round(Math.min(ms, again))} ms for one input of ${input.length} bytes`, input);
+      if (best > hangMs) {
+        report("hang", `${Math.round(best)} ms for one input of ${input.length} bytes (fastest of 4 runs)`, input);
         return -1;
       }
     }

@@ -104,13 +104,14 @@ function exchangeFeatures(ex: Exchange, features: Set<string>): void {
 }
 
 /**
- * A message reduced to its fixed words: the part before any quoted/parenthesised detail, letters
- * only, so `invalid Content-Length "12x"` and `invalid Content-Length "9"` are one feature (the
+ * A message reduced to its fixed words: the first words before any quoted/parenthesised detail,
+ * letters only, so `invalid Content-Length "12x"` and `invalid Content-Length "9"` are one feature (the
  * coverage proxy must count code paths, not input bytes echoed into messages).
  */
 export function shape(text: string): string {
   const cut = text.search(/["'(;:\[]/);
-  return (cut >= 0 ? text.slice(0, cut) : text).replace(/[^A-Za-z -]+/g, "").slice(0, 40);
+  // The first three words: "upgraded to websocket" and "upgraded to h2c" are one path.
+  return (cut >= 0 ? text.slice(0, cut) : text).replace(/[^A-Za-z -]+/g, "").trim().split(/\s+/, 3).join(" ");
 }
 
 export interface DriveOutcome {
