@@ -64,6 +64,19 @@ export interface WorkerStatus {
   flowsActive: number;
   entriesSent: number;
   captureState: string;
+  /** Per-process TLS hooking status (WorkerStats.tls_targets), empty without --tls. */
+  tlsTargets: TlsTargetStatus[];
+}
+
+export interface TlsTargetStatus {
+  pid: number;
+  process: string;
+  library: string;
+  /** "hooked", "no symbols", "error: …", "unavailable: …" */
+  state: string;
+  bytes: number;
+  pod: string;
+  namespace: string;
 }
 
 export async function fetchWorkers(): Promise<WorkerStatus[]> {
@@ -81,6 +94,15 @@ export async function fetchWorkers(): Promise<WorkerStatus[]> {
       flowsActive: num("flowsActive"),
       entriesSent: num("entriesSent"),
       captureState: String(stats.captureState ?? ""),
+      tlsTargets: (Array.isArray(stats.tlsTargets) ? (stats.tlsTargets as Record<string, unknown>[]) : []).map((t) => ({
+        pid: Number(t.pid ?? 0),
+        process: String(t.process ?? ""),
+        library: String(t.library ?? ""),
+        state: String(t.state ?? ""),
+        bytes: Number(t.bytes ?? 0),
+        pod: String(t.pod ?? ""),
+        namespace: String(t.namespace ?? ""),
+      })),
     };
   });
 }

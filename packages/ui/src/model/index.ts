@@ -8,3 +8,5 @@ export type { BodyView } from "./body.js";
 export { formatBytes, formatElapsed, formatTime } from "./format.js";
 export { readViewState, writeViewState, loadHistory, rememberFilter, addClause } from "./urlState.js";
 export type { ViewState } from "./urlState.js";
+export { tlsSummary } from "./tlsStatus.js";
+export type { TlsRow, TlsSummary } from "./tlsStatus.js";
