@@ -1,5 +1,5 @@
 // The hub's HTTP and websocket API, as the UI uses it.
-import { ServiceMap, parseProtocolName } from "@tapline/protocol";
+import { ServiceMap, parseProtocolName, type WorkerStats } from "@tapline/protocol";
 import { rowFromJson } from "../model/entryRow.js";
 import type { EntryRow } from "../model/entryRow.js";
 
@@ -68,16 +68,8 @@ export interface WorkerStatus {
   tlsTargets: TlsTargetStatus[];
 }
 
-export interface TlsTargetStatus {
-  pid: number;
-  process: string;
-  library: string;
-  /** "hooked", "no symbols", "error: …", "unavailable: …" */
-  state: string;
-  bytes: number;
-  pod: string;
-  namespace: string;
-}
+/** One WorkerStats.tls_targets row as the hub's JSON gives it; state: "hooked", "no symbols", "error: …", "unavailable: …". */
+export type TlsTargetStatus = { [K in Exclude<keyof WorkerStats["tlsTargets"][number], "$unknowns">]-?: NonNullable<WorkerStats["tlsTargets"][number][K]> };
 
 export async function fetchWorkers(): Promise<WorkerStatus[]> {
   const body = await getJson("/api/workers");
