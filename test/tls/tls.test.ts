@@ -3,26 +3,15 @@
 // through eBPF uprobes into the pcap stream, judged by tshark and by `tapline dissect`.
 import { execFileSync, spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, realpathSync, rmSync, statSync } from "node:fs";
-import { createConnection } from "node:net";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { BIN, control, dissect, exited, NATIVE, run, tlsSkipReason, waitFor } from "./helpers.js";
 
-const ROOT = resolve(import.meta.dirname, "../..");
-const NATIVE = join(ROOT, "native");
-const BIN = join(NATIVE, "build/tapline-capture");
 const PORT = 18000 + (process.pid % 1000);
 const NODE = realpathSync(process.execPath);
 
-function staticSkipReason(): string | null {
-  if (process.getuid?.() !== 0) return "not root (loading BPF programs needs CAP_BPF and CAP_PERFMON)";
-  if (!existsSync("/sys/kernel/btf/vmlinux")) return "kernel has no BTF at /sys/kernel/btf/vmlinux (CO-RE cannot load)";
-  for (const tool of ["curl", "python3", "openssl", "tshark"]) {
-    if (spawnSync("sh", ["-c", `command -v ${tool}`]).status !== 0) return `${tool} is not installed`;
-  }
-  return null;
-}
-const skipReason = staticSkipReason();
+const skipReason = tlsSkipReason(["curl", "python3", "openssl", "tshark"]);
 if (skipReason) console.warn(`tls e2e skipped: ${skipReason}`);
 
 const SERVER = `
@@ -54,59 +43,6 @@ const get = (path) => new Promise((res, rej) => require("node:https")
   .on("error", rej));
 get("/node-get").then((s) => console.log(s));
 `;
-
-function waitFor(check: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
-  const start = Date.now();
-  return new Promise((res, rej) => {
-    const tick = () => {
-      if (check()) return res();
-      if (Date.now() - start > timeoutMs) return rej(new Error(`timed out waiting for ${what}`));
-      setTimeout(tick, 25);
-    };
-    tick();
-  });
-}
-
-function exited(child: ChildProcess): Promise<number | null> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
-  return new Promise((r) => child.once("exit", (code) => r(code)));
-}
-
-function run(cmd: string, args: string[]): string {
-  return execFileSync(cmd, args, { encoding: "utf8", timeout: 20_000, stdio: ["ignore", "pipe", "pipe"] });
-}
-
-function control(path: string, cmd: object): Promise<Record<string, unknown>> {
-  return new Promise((res, rej) => {
-    const sock = createConnection(path);
-    let buf = "";
-    sock.setEncoding("utf8");
-    sock.on("data", (d: string) => {
-      buf += d;
-      const nl = buf.indexOf("\n");
-      if (nl >= 0) {
-        sock.end();
-        res(JSON.parse(buf.slice(0, nl)));
-      }
-    });
-    sock.on("error", rej);
-    sock.write(JSON.stringify(cmd) + "\n");
-  });
-}
-
-interface DissectEntry {
-  protocol: string;
-  tls?: boolean;
-  dst?: { ip: string; port: number };
-  httpRequest?: { method: string; path: string };
-  httpResponse?: { status: number };
-}
-
-function dissect(file: string): DissectEntry[] {
-  const r = spawnSync(join(ROOT, "tapline"), ["dissect", file, "--format", "jsonl"], { encoding: "utf8", timeout: 180_000, maxBuffer: 64 << 20 });
-  expect(r.status, r.stderr).toBe(0);
-  return r.stdout.split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l) as DissectEntry);
-}
 
 describe.skipIf(skipReason !== null)("tapline-capture --tls", () => {
   let dir: string;
