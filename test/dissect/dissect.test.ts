@@ -50,6 +50,13 @@ describe("tapline dissect", () => {
     });
   }
 
+  it("--format none prints nothing and counts the same entries as jsonl", () => {
+    const r = tapline(["dissect", fixtures + "loopback.pcap", "--format", "none"]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toBe("");
+    expect(r.stderr).toMatch(/120 packets, 5 entries/);
+  });
+
   it("reads stdin with -, prints a table, and honours --dissectors", () => {
     const bytes = readFileSync(fixtures + "sll2.pcap");
     const t = tapline(["dissect", "-", "--format", "table"], bytes);
@@ -90,7 +97,7 @@ describe("tapline dissect", () => {
     expect(r2.stderr).toMatch(/cannot read .*no such file/i);
     const r3 = tapline(["dissect", fixtures + "loopback.pcap", "--format", "xml"]);
     expect(r3.status).toBe(2);
-    expect(r3.stderr).toMatch(/jsonl or table/);
+    expect(r3.stderr).toMatch(/jsonl, table or none/);
     const r4 = tapline(["dissect", fixtures + "loopback.pcap", "--dissectors", "http,gopher"]);
     expect(r4.status).toBe(2);
     expect(r4.stderr).toMatch(/unknown dissector gopher/);
