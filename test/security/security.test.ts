@@ -175,7 +175,7 @@ describe("redaction before storage (property, through the real ingest path)", ()
       case "kafka-json":
         delete e.httpRequest;
         e.protocol = Protocol.KAFKA;
-        e.kafkaRequest = { apiKey: 0, apiVersion: 9, topics: [{ name: "t", partitions: [{ partition: 0, records: [kind === "kafka-header" ? { headers: [{ name, value }] } : { value: Buffer.from(JSON.stringify({ [name]: value })) }] }] }] };
+        e.kafkaRequest = { apiKey: 0, apiVersion: 9, topics: [{ name: "t", partitions: [{ index: 0, records: [kind === "kafka-header" ? { headers: [{ name, value }] } : { value: Buffer.from(JSON.stringify({ [name]: value })) }] }] }] };
         break;
       case "redis-auth":
         delete e.httpRequest;

@@ -5,7 +5,7 @@
 //   bodies, Redis and Kafka fields) never make the redactor throw, and no value planted under a
 //   sensitive name survives it.
 import { Entry, EntryStatus, Protocol, type EntryInit } from "@tapline/protocol";
-import type { FuzzTarget } from "../../../../fuzz/engine.js";
+import { shape, type FuzzTarget } from "../../../../fuzz/engine.js";
 import { compileFilter, FilterSyntaxError, EXAMPLES, type FilterAst } from "../filter/index.js";
 import { columnValues } from "../filter/columns.js";
 import { NameMatcher, Redactor, DEFAULT_SENSITIVE_WORDS, REDACTED } from "../redact/index.js";
@@ -67,7 +67,7 @@ export function filterTarget(): FuzzTarget & { close(): void } {
         if (!(err instanceof FilterSyntaxError)) throw new FuzzFinding(`filter ${JSON.stringify(text)}: ${(err as Error).stack}`);
         const pos = err.position;
         if (!(Number.isInteger(pos) && pos >= 0 && pos <= text.length)) throw new FuzzFinding(`filter ${JSON.stringify(text)}: error position ${pos} outside the text`);
-        features.add(`x:${err.message.replace(/"[^"]*"|'[^']*'|\d+/g, "#").slice(0, 50)}`);
+        features.add(`x:${shape(err.message)}:${err.position === text.length}`);
         return;
       }
       astFeatures(compiled.ast, features);
@@ -116,7 +116,7 @@ export const redactTarget: FuzzTarget = {
       },
       redisRequest: { command: "AUTH", args: [value, SECRET] },
       // Record values are redacted as JSON (SPEC §3 names forms only for HTTP bodies).
-      kafkaRequest: { apiKey: 0, apiVersion: 9, topics: [{ name: "t", partitions: [{ partition: 0, records: [{ headers: [{ name: word, value: SECRET }], value: Buffer.from(bodies.j[1], "latin1") }] }] }] },
+      kafkaRequest: { apiKey: 0, apiVersion: 9, topics: [{ name: "t", partitions: [{ index: 0, records: [{ headers: [{ name: word, value: SECRET }], value: Buffer.from(bodies.j[1], "latin1") }] }] }] },
     };
     const redactor = new Redactor({ defaults: true, keys: [], valuePatterns: [] });
     const encoded = Entry.encode(entry).finish();

@@ -55,12 +55,35 @@ export function dissectorSeeds(d: Dissector): Buffer[] {
   for (const f of files) {
     const flows = d.transport === "udp" ? udpFlows(dir + f) : readFlows(dir + f).map((flow) => flow.chunks);
     for (const chunks of flows) {
-      if (!chunks.length) continue;
-      seeds.push(encodeChunks(chunks, 0));
-      seeds.push(encodeChunks(chunks, 8 | 16 | 1));
+      // Windows of consecutive chunks up to SEED_BYTES: small inputs run fast, and the windows
+      // that start mid-flow exercise a session that begins mid-stream (a capture started late).
+      for (const w of windows(chunks)) {
+        seeds.push(encodeChunks(w, 0));
+        seeds.push(encodeChunks(w, 8 | 16 | 1));
+      }
     }
   }
   return seeds;
+}
+
+/** Bytes of one dissector seed at most (the target's maxLen cuts longer ones anyway). */
+export const SEED_BYTES = 8192;
+
+function windows(chunks: StreamChunk[]): StreamChunk[][] {
+  const out: StreamChunk[][] = [];
+  let cur: StreamChunk[] = [];
+  let bytes = 0;
+  for (const c of chunks) {
+    if (bytes + c.data.length > SEED_BYTES && cur.length) {
+      out.push(cur);
+      cur = [];
+      bytes = 0;
+    }
+    cur.push(c.data.length > SEED_BYTES ? { ...c, data: c.data.subarray(0, SEED_BYTES) } : c);
+    bytes += Math.min(c.data.length, SEED_BYTES);
+  }
+  if (cur.length) out.push(cur);
+  return out;
 }
 
 export function captureSeeds(): Buffer[] {

@@ -4,7 +4,7 @@
 // coverage proxy of fuzz/engine.ts) and throws on a crash or a broken contract of
 // dissectors/types.ts. Used by the property tests (*.fuzz.test.ts) and the `pnpm fuzz` campaign.
 import { Entry, Protocol, type EntryInit } from "@tapline/protocol";
-import type { FuzzTarget } from "../../../../fuzz/engine.js";
+import { shape, type FuzzTarget } from "../../../../fuzz/engine.js";
 import { CaptureFormatError, PcapReader } from "../capture/index.js";
 import { Pipeline } from "../flows/index.js";
 import { defaultLimits, Direction, type CloseReason, type DissectLimits, type Dissector, type Exchange } from "../dissectors/types.js";
@@ -103,17 +103,6 @@ function exchangeFeatures(ex: Exchange, features: Set<string>): void {
   for (const w of ex.warnings ?? []) features.add(`w:${shape(w)}`);
 }
 
-/**
- * A message reduced to its fixed words: the first words before any quoted/parenthesised detail,
- * letters only, so `invalid Content-Length "12x"` and `invalid Content-Length "9"` are one feature (the
- * coverage proxy must count code paths, not input bytes echoed into messages).
- */
-export function shape(text: string): string {
-  const cut = text.search(/["'(;:\[]/);
-  // The first three words: "upgraded to websocket" and "upgraded to h2c" are one path.
-  return (cut >= 0 ? text.slice(0, cut) : text).replace(/[^A-Za-z -]+/g, "").trim().split(/\s+/, 3).join(" ");
-}
-
 export interface DriveOutcome {
   exchanges: Exchange[];
   counters: Map<string, number>;
@@ -207,7 +196,8 @@ export function driveDissector(d: Dissector, input: Buffer, features: Set<string
 export function dissectorTarget(d: Dissector, dictionary: readonly string[] = []): ByteTarget {
   return {
     name: targetName(d),
-    maxLen: 64 * 1024,
+    // Like libFuzzer's -max_len: small inputs keep the rate up; seeds are 8 KiB windows of real flows.
+    maxLen: 16 * 1024,
     dictionary: dictionary.map((s) => Buffer.from(s, "latin1")),
     run(input, features) {
       driveDissector(d, input, features);
