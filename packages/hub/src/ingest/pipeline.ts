@@ -3,10 +3,12 @@
 import { Entry } from "@tapline/protocol";
 import type { EntryInit } from "@tapline/protocol";
 import { columnValues } from "../filter/columns.js";
+import type { ColumnValue } from "../filter/columns.js";
 import type { Redactor } from "../redact/index.js";
 import type { EntryStore, NewRow, SeqUpdate } from "../store/index.js";
 
-export type StoredListener = (entries: Entry[]) => void;
+/** New entries and, index for index, their column values (computed once, at insert). */
+export type StoredListener = (entries: Entry[], columns: ColumnValue[][]) => void;
 
 export interface IngestCounters {
   entries: number;
@@ -74,10 +76,16 @@ export class IngestPipeline {
   private commit(entries: Entry[], rows: NewRow[], seq: SeqUpdate | undefined): number {
     const inserted = this.store.insertBatch(rows, seq);
     const fresh: Entry[] = [];
-    for (let i = 0; i < inserted.length; i++) if (inserted[i]) fresh.push(entries[i]);
+    const columns: ColumnValue[][] = [];
+    for (let i = 0; i < inserted.length; i++) {
+      if (inserted[i]) {
+        fresh.push(entries[i]);
+        columns.push(rows[i].columns);
+      }
+    }
     this.counters.entries += fresh.length;
     this.counters.duplicates += rows.length - fresh.length;
-    if (fresh.length > 0) for (const l of this.listeners) l(fresh);
+    if (fresh.length > 0) for (const l of this.listeners) l(fresh, columns);
     return fresh.length;
   }
 }

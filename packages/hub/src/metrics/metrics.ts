@@ -4,6 +4,8 @@ import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import { protocolName, summarizeEntry } from "@tapline/protocol";
 import type { Entry } from "@tapline/protocol";
 import { endpointNode } from "../servicemap/index.js";
+import { columnIndex } from "../filter/columns.js";
+import type { ColumnValue } from "../filter/columns.js";
 
 type Labels = "src" | "dst" | "protocol";
 
@@ -15,6 +17,7 @@ interface EdgeChildren {
 
 /** Bound on distinct edges with their own series (cardinality guard). */
 const MAX_EDGES = 5000;
+const IS_ERROR = columnIndex("is_error");
 
 export class HubMetrics {
   readonly registry = new Registry();
@@ -43,10 +46,14 @@ export class HubMetrics {
     });
   }
 
-  /** Per batch: edges are found by their raw endpoint fields; counters move once per edge. */
-  observe(entries: Entry[]): void {
+  /**
+   * Per batch: edges are found by their raw endpoint fields; counters move once per edge.
+   * `columns` (the stored column values, index for index) spares working out isError again.
+   */
+  observe(entries: Entry[], columns?: ColumnValue[][]): void {
     const touched = new Map<EdgeChildren, { requests: number; errors: number }>();
-    for (const e of entries) {
+    for (let i = 0; i < entries.length; i++) {
+      const e = entries[i];
       const s = e.src;
       const d = e.dst;
       const raw = `${s?.ip ?? ""}\u0000${s?.pod ?? ""}\u0000${s?.namespace ?? ""}\u0000${s?.service ?? ""}\u0000${d?.ip ?? ""}\u0000${d?.pod ?? ""}\u0000${d?.namespace ?? ""}\u0000${d?.service ?? ""}\u0000${e.protocol ?? 0}`;
@@ -61,7 +68,7 @@ export class HubMetrics {
       let t = touched.get(c);
       if (!t) touched.set(c, (t = { requests: 0, errors: 0 }));
       t.requests++;
-      if (summarizeEntry(e).isError) t.errors++;
+      if (columns ? columns[i][IS_ERROR] === 1 : summarizeEntry(e).isError) t.errors++;
       c.latency.observe((e.elapsedMs ?? 0) / 1000);
     }
     for (const [c, t] of touched) {

@@ -27,9 +27,9 @@ async function statePlugin(app: FastifyInstance, opts: StatePluginOptions): Prom
   app.decorate("workers", new WorkerRegistry(opts.tap ?? {}));
   app.decorate("live", stream);
   app.decorate("hubMetrics", metrics);
-  app.pipeline.onStored((entries) => {
+  app.pipeline.onStored((entries, columns) => {
     stream.publish(entries);
-    metrics.observe(entries);
+    metrics.observe(entries, columns);
   });
   app.addHook("onClose", async () => stream.close());
 }

@@ -54,13 +54,11 @@ const EVICT_CHUNK = 5000;
 const STATEMENT_CACHE = 64;
 
 /**
- * The indexes, chosen by what the filter compiler's SQL and the scans use (an index costs about
- * as much per insert as the row itself): ts for the time-window scans (service map, HAR, PCAP),
- * and the equality/range fields people filter traffic by. Each index ends in the rowid, so
- * `col = ? ORDER BY rowid DESC LIMIT n` walks it backwards and stops after n rows. `protocol`
- * (seven values, rarely selective) and the rest are decided by walking rowid DESC.
+ * The indexes: the columns marked `indexed` in filter/columns.ts (why those: see there). Each
+ * index ends in the rowid, so `col = ? ORDER BY rowid DESC LIMIT n` walks it backwards and stops
+ * after n rows; ts serves the time-window scans (service map, HAR, PCAP).
  */
-const INDEXED = ["ts", "src_pod", "src_namespace", "dst_pod", "dst_namespace", "dst_service", "method", "status_code", "elapsed_ms"];
+const INDEXED = COLUMNS.filter((c) => c.indexed).map((c) => c.name);
 /**
  * The file layout's version (PRAGMA user_version). A file of an older layout is emptied when
  * opened: the store is a bounded window of recent traffic, not an archive.
@@ -117,10 +115,10 @@ export class EntryStore {
     const cols = COLUMNS.map((c) => `${c.name} ${c.sqlType} NOT NULL`).join(", ");
     this.db.exec(`CREATE TABLE IF NOT EXISTS entries (rowid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, worker_id TEXT NOT NULL, ${cols})`);
     this.db.exec("CREATE TABLE IF NOT EXISTS entry_data (entry INTEGER PRIMARY KEY, data BLOB NOT NULL)");
-    for (const c of INDEXED) {
-      if (!COLUMNS.some((col) => col.name === c)) throw new Error(`store: index on unknown column ${c}`);
-      this.db.exec(`CREATE INDEX IF NOT EXISTS entries_${c} ON entries(${c})`);
-    }
+    for (const c of INDEXED) this.db.exec(`CREATE INDEX IF NOT EXISTS entries_${c} ON entries(${c})`);
+    // A file written by an older hub may carry indexes no longer chosen: each costs every insert.
+    const existing = this.db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'entries' AND name LIKE 'entries\\_%' ESCAPE '\\'").pluck().all() as string[];
+    for (const name of existing) if (!INDEXED.includes(name.slice("entries_".length))) this.db.exec(`DROP INDEX "${name.replace(/"/g, '""')}"`);
     this.db.exec("CREATE TABLE IF NOT EXISTS worker_seq (worker_id TEXT PRIMARY KEY, seq INTEGER NOT NULL)");
 
     const names = ["id", "worker_id", ...COLUMNS.map((c) => c.name)];
