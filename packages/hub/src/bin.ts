@@ -1,12 +1,19 @@
 #!/usr/bin/env node
 // `node packages/hub/dist/bin.js --port 8899 --token X ...`: the hub for the container and local mode.
+import { existsSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { startHub } from "./app.js";
 import { parseSize } from "./size.js";
+import { readTapDir, watchTapDir } from "./tap/index.js";
+import type { TapConfigInit } from "@tapline/protocol";
+
+/** Where the `tapline-tap` ConfigMap is mounted (the CLI's TAP_CONFIG_MOUNT). */
+const DEFAULT_TAP_DIR = "/etc/tapline/tap";
 
 const USAGE = `usage: tapline-hub --token TOKEN [--host 127.0.0.1] [--port 8899] [--ingest-port N]
   [--storage PATH|:memory:] [--storage-limit 500Mi] [--redact KEY]... [--redact-value REGEX]...
-  [--no-default-redact] [--ui-dir DIR]   (TAPLINE_TOKEN may hold the token)`;
+  [--no-default-redact] [--ui-dir DIR]   (TAPLINE_TOKEN may hold the token)
+The tap target is read from TAPLINE_TAP_CONFIG (default ${DEFAULT_TAP_DIR}) when it exists, and followed.`;
 
 function main(): Promise<void> | void {
   let values;
@@ -42,13 +49,28 @@ function main(): Promise<void> | void {
     console.error((err as Error).message);
     process.exit(2);
   }
+  const tapDir = process.env.TAPLINE_TAP_CONFIG || DEFAULT_TAP_DIR;
+  let tap: TapConfigInit | undefined;
+  try {
+    tap = readTapDir(tapDir);
+  } catch (err) {
+    // A bad file must not keep the hub down: it starts without a target, as before a first `tap`.
+    console.error(`hub: tap target not read: ${(err as Error).message}`);
+  }
   return startHub({
     token, host: values.host, port: port(values.port, "port") ?? 8899, ingestPort: port(values["ingest-port"], "ingest-port"),
     storagePath: values.storage ?? ":memory:", storageLimitBytes: limit,
     redact: { defaults: !values["no-default-redact"], keys: values.redact ?? [], valuePatterns: values["redact-value"] ?? [] },
-    uiDir: values["ui-dir"], logger: { level: "info" },
+    uiDir: values["ui-dir"], logger: { level: "info" }, tap,
   }).then((hub) => {
-    const stop = () => void hub.close().then(() => process.exit(0));
+    const log = hub.app.log;
+    if (tap) log.info({ dir: tapDir, tap }, "tap target read");
+    // Pushed to the workers as PUT /api/tap does; the watch ends with the process.
+    const tapWatch = tap === undefined && !existsSync(tapDir) ? undefined : watchTapDir(tapDir, tap, (next) => {
+      log.info({ dir: tapDir, tap: next }, "tap target changed");
+      hub.app.workers.setTap(next);
+    }, (err) => log.warn({ dir: tapDir }, `tap target not re-read: ${err.message}`));
+    const stop = () => void (tapWatch?.close(), hub.close()).then(() => process.exit(0));
     process.once("SIGINT", stop);
     process.once("SIGTERM", stop);
     console.log(`tapline hub on ${hub.url} (workers: ${hub.ingestUrl})`);

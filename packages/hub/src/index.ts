@@ -7,3 +7,5 @@ export { mergeCaptures, PcapFormatError } from "./pcap/index.js";
 export type { PcapSource, PcapQuery } from "./pcap/index.js";
 export type { CompiledFilter, FilterCompiler } from "./query/index.js";
 export { parseSize } from "./size.js";
+export { readTapDir, TapDirError, watchTapDir } from "./tap/index.js";
+export type { TapDirWatch } from "./tap/index.js";
