@@ -9,6 +9,7 @@ import {
   CRLFCRLF, LFLF, MAX_CHUNK_SIZE, parseChunkSize, parseFields, parseRequestHead, parseResponseHead,
 } from "./wire.js";
 import type { FieldInfo, RequestHead, ResponseHead } from "./wire.js";
+import { Http2Session } from "../http2/session.js";
 
 /** Header sections larger than this are refused (servers use 8–64 KiB). */
 export const MAX_HEADER_BYTES = 64 * 1024;
@@ -208,6 +209,9 @@ function framing(isRequest: boolean, head: FieldInfo, status: number, method: st
 export class HttpSession implements DissectorSession {
   private readonly req: MessageReader;
   private readonly res: MessageReader;
+  /** After `Upgrade: h2c` and 101 the connection speaks HTTP/2: every later byte goes here. */
+  private h2: Http2Session | undefined;
+  private h2cPending = false;
   private readonly pending: PendingRequest[] = [];
   /** 1xx statuses seen before the final response (§15.2). */
   private informational: number[] = [];
@@ -219,6 +223,7 @@ export class HttpSession implements DissectorSession {
   }
 
   feed(direction: Direction, data: Buffer, offset: number, firstNs: number, lastNs: number): Feed {
+    if (this.h2) return this.h2.feed(direction, data, offset, firstNs, lastNs);
     return (direction === Direction.ClientToServer ? this.req : this.res).feed(data, offset, firstNs, lastNs);
   }
 
@@ -238,6 +243,11 @@ export class HttpSession implements DissectorSession {
     }
     const h = head as ResponseHead;
     const method = this.pending[0]?.method ?? "";
+    if (h.status === 101 && h.upgrade.toLowerCase() === "h2c" && this.pending[0]?.req.upgrade) {
+      // RFC 7540 §3.2: the upgrade request becomes HTTP/2 stream 1; its answer comes as HTTP/2
+      this.h2cPending = true;
+      return State.Head;
+    }
     if (h.status === 101 || (method === "CONNECT" && h.status >= 200 && h.status < 300)) {
       // §9.9 / RFC 9110 §7.8: after 101 (or a CONNECT tunnel) the bytes are another protocol
       const proto = h.status === 101 ? h.upgrade.toLowerCase() || "unknown protocol" : "CONNECT tunnel";
@@ -274,6 +284,14 @@ export class HttpSession implements DissectorSession {
     }
     const h = head as ResponseHead;
     const warnings: string[] = [];
+    if (this.h2cPending && h.status === 101) {
+      const p = this.pending.shift()!;
+      this.h2cPending = false;
+      this.h2 = new Http2Session(this.ctx);
+      this.h2.adoptUpgrade(p.req, p.startNs, p.size, [...this.informational, 101], p.warnings);
+      this.informational = [];
+      return;
+    }
     if (h.status >= 100 && h.status < 200 && h.status !== 101) {
       this.informational.push(h.status);
       return;
@@ -333,6 +351,7 @@ export class HttpSession implements DissectorSession {
   }
 
   close(reason: CloseReason, tsNs: number): void {
+    if (this.h2) return this.h2.close(reason, tsNs);
     // §6.3 item 8: a body delimited by close is complete now; anything else in flight is cut short
     if (this.res.head) this.res.state === State.BodyUntilClose ? this.messageDone(this.res, tsNs, false) : this.messageDone(this.res, tsNs, true);
     if (this.req.head) this.messageDone(this.req, tsNs, true);
@@ -347,6 +366,7 @@ export class HttpSession implements DissectorSession {
   }
 
   expire(nowNs: number, timeoutNs: number): void {
+    if (this.h2) return this.h2.expire(nowNs, timeoutNs);
     // a response in progress belongs to the oldest request: keep it
     while (this.pending.length && !this.res.head) {
       const p = this.pending[0];

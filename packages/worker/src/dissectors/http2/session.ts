@@ -2,7 +2,7 @@
 // blocks through HPACK (hpack.ts), streams interleaved and paired by stream id; gRPC on top
 // (grpc.ts). A request is HEADERS (+CONTINUATION) [+DATA] [+trailers] until END_STREAM; the
 // response likewise; the exchange is emitted when the response ends or the stream is reset.
-import { EntryStatus, Protocol, type GrpcInfoInit, type HeaderInit, type HttpRequestInit, type HttpResponseInit } from "@tapline/protocol";
+import { EntryStatus, Protocol, type BodyInit, type GrpcInfoInit, type HeaderInit, type HttpRequestInit, type HttpResponseInit } from "@tapline/protocol";
 import { BodyCollector } from "../http/body.js";
 import { Direction, type CloseReason, type DissectorSession, type Exchange, type Feed, type SessionContext } from "../types.js";
 import { errorCodeName, Flag, FRAME_HEADER, FrameType, PREFACE, prefaceMatch, Setting } from "./frames.js";
@@ -13,6 +13,8 @@ export const HPACK_UNKNOWN = "hpack state unknown (capture started mid-connectio
 
 interface Half {
   headers: HeaderField[] | null;
+  /** A body read elsewhere (the HTTP/1.1 upgrade request's), used as it is. */
+  preset?: BodyInit;
   trailers: HeaderField[] | null;
   informational: number[];
   body: BodyCollector;
@@ -91,6 +93,31 @@ export class Http2Session implements DissectorSession {
   private readonly maxSid = [0, 0];
 
   constructor(private readonly ctx: SessionContext) {}
+
+  /**
+   * RFC 7540 §3.2 (h2c upgrade): the HTTP/1.1 request that asked for `Upgrade: h2c` is stream 1,
+   * half-closed by the client; the server answers it in HTTP/2 after its 101. Both sides start
+   * fresh after the 101 (client preface, server SETTINGS), so HPACK state is known.
+   */
+  adoptUpgrade(req: HttpRequestInit, startNs: number, size: number, informational: number[], warnings: string[]): void {
+    const st = new H2Stream(1, this.ctx.limits.maxBodyBytes);
+    st.startNs = startNs;
+    const hop = new Set(["connection", "upgrade", "http2-settings", "host", "keep-alive", "transfer-encoding"]);
+    st.req.headers = [
+      { name: ":method", value: req.method ?? "" },
+      { name: ":path", value: req.path ?? "" },
+      { name: ":scheme", value: "http" },
+      { name: ":authority", value: req.host ?? "" },
+      ...(req.headers ?? []).filter((h) => !hop.has((h.name ?? "").toLowerCase())).map((h) => ({ name: (h.name ?? "").toLowerCase(), value: h.value ?? "" })),
+    ];
+    if (req.body) st.req.preset = req.body;
+    st.req.ended = true;
+    st.req.size = size;
+    st.res.informational.push(...informational);
+    st.warnings.push("upgraded from HTTP/1.1 (h2c): this request was sent as HTTP/1.1", ...warnings);
+    this.streams.set(1, st);
+    this.maxSid[1] = 1;
+  }
 
   feed(direction: Direction, data: Buffer, offset: number, firstNs: number, lastNs: number): Feed {
     const s = this.sides[direction];
@@ -412,7 +439,7 @@ export class Http2Session implements DissectorSession {
         headers: regular(req.headers),
         streamId: st.id,
       };
-      const body = req.body.finish(field(req.headers, "content-type"), field(req.headers, "content-encoding"), limits, !req.ended);
+      const body = req.preset ?? req.body.finish(field(req.headers, "content-type"), field(req.headers, "content-encoding"), limits, !req.ended);
       if (body) r.body = body;
       if (req.trailers) r.trailers = regular(req.trailers);
       ex.httpRequest = r;

@@ -8,6 +8,8 @@
 #                    a stream cancelled by the client (RST_STREAM), then a GET reusing the table
 #   grpc.pcap        @grpc/grpc-js client and server (echo.proto): unary ok, an error status,
 #                    server streaming, a gzip-compressed message
+#   h2c-upgrade.pcap curl --http2 (HTTP/1.1 Upgrade: h2c) against h2c-upgrade-server.py (python3-h2):
+#                    GET, a 404, and a reused connection with a second request as HTTP/2 stream 3
 # Usage: ./capture.sh   (ports are written to ports.json)
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -36,5 +38,15 @@ curl_session() {
 capture h2c "$H2" curl_session
 capture h2-streams "$H2" node client.mjs "$H2"
 capture grpc "$GRPC" node grpc.mjs "$GRPC"
-printf '{ "h2c.pcap": %d, "h2-streams.pcap": %d, "grpc.pcap": %d }\n' "$H2" "$H2" "$GRPC" > ports.json
+UP=$((GRPC + 1))
+/usr/bin/python3 h2c-upgrade-server.py "$UP" & UPSERVER=$!
+sleep 0.7
+upgrade_session() {
+  curl -s --http2 "http://127.0.0.1:$UP/items" -o /dev/null
+  curl -s --http2 "http://127.0.0.1:$UP/missing" -o /dev/null
+  curl -s --http2 -H "Authorization: Bearer up-secret" "http://127.0.0.1:$UP/a" "http://127.0.0.1:$UP/b" -o /dev/null -o /dev/null
+}
+capture h2c-upgrade "$UP" upgrade_session
+kill $UPSERVER 2>/dev/null || true
+printf '{ "h2c.pcap": %d, "h2-streams.pcap": %d, "grpc.pcap": %d, "h2c-upgrade.pcap": %d }\n' "$H2" "$H2" "$GRPC" "$UP" > ports.json
 ls -l ./*.pcap
