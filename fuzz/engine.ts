@@ -323,10 +323,10 @@ export function campaignEnv(): { seconds: number; maxSaved: number; seed?: numbe
 /**
  * A message reduced to its fixed words for a coverage feature: the first two words before any
  * quoted/parenthesised detail, letters only, so `invalid Content-Length "12x"` and
- * `upgraded to websocket` / `upgraded to h2c` are one path each. (Features must count code paths,
+ * `upgraded to websocket` / `upgraded to h2c` are one path each (hex codes go too: `GOAWAY 0xdc`). (Features must count code paths,
  * not input bytes echoed into messages, or the corpus grows without bound.)
  */
 export function shape(text: string): string {
   const cut = text.search(/["'(;:\[]/);
-  return (cut >= 0 ? text.slice(0, cut) : text).replace(/[^A-Za-z -]+/g, "").trim().split(/\s+/, 2).join(" ");
+  return (cut >= 0 ? text.slice(0, cut) : text).replace(/0x[0-9a-f]+/gi, "").replace(/[^A-Za-z -]+/g, "").trim().split(/\s+/, 2).join(" ");
 }
