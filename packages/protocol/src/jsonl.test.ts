@@ -63,6 +63,7 @@ describe("entryJsonLine", () => {
       { elapsedMs: Infinity, responseSize: -Infinity },
       { elapsedMs: -Infinity, status: 99, protocol: 0 },
       { protocol: 3, status: 1, id: "a\"b\\c\n\u2028\ud800\u0001é" },
+      { id: "back\\slash", node: "\u007f~ é ü 日本 \ud83d\ude00", workerId: "\udc00", transport: "\u001f", warnings: ["x\\", "ok", "\ud83d"] },
       { src: {}, dst: { ip: "", port: 0 }, warnings: [] },
       { src: { port: -1 }, dst: { port: 2 ** 33 + 5 } },
       { httpRequest: { headers: [{}, { name: "a" }], body: { data: body, size: 12 } }, httpResponse: { informational: [0, 100, -3], body: { data: new Uint8Array(0) } } },

@@ -3,8 +3,9 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { entryToJson, jsonlStats, type EntryInit } from "@tapline/protocol";
 import { describe, expect, it } from "vitest";
+import { Writable } from "node:stream";
 import { dissectFile } from "./dissect-file.js";
-import { formatEntry } from "./format.js";
+import { EntryWriter, formatEntry } from "./format.js";
 
 const src = fileURLToPath(new URL("..", import.meta.url));
 
@@ -28,5 +29,21 @@ describe("jsonl output", () => {
     const fallbacks = jsonlStats.fallbacks;
     for (const e of entries) expect(formatEntry(e, "jsonl")).toBe(JSON.stringify(entryToJson(e)) + "\n");
     expect(jsonlStats.fallbacks, "entries the fast writer handed to entryToJson").toBe(fallbacks);
+  });
+
+  // What EntryWriter sends, batched into chunks, is exactly those lines in order.
+  it("EntryWriter's jsonl bytes are the same lines, over several chunks", async () => {
+    const entries: EntryInit[] = [];
+    for (const f of files) await dissectFile(f, { onEntry: (e) => entries.push(e) });
+    // Repeated so the output spans several chunks.
+    const all = Array.from({ length: 8 }, () => entries).flat();
+    const chunks: Buffer[] = [];
+    const out = new Writable({ write: (c: Buffer, _enc, cb) => (chunks.push(Buffer.from(c)), cb()) });
+    const w = new EntryWriter(out, "jsonl");
+    for (const e of all) w.write(e);
+    await w.end();
+    expect(chunks.length).toBeGreaterThan(1);
+    const expected = all.map((e) => JSON.stringify(entryToJson(e)) + "\n").join("");
+    expect(Buffer.concat(chunks).toString("utf8")).toBe(expected);
   });
 });
