@@ -2,11 +2,11 @@
 // curl in the other, the capture on the veth between them, tshark as the judge.
 import { execFileSync, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
-import { createConnection } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createNetnsPair, netnsUnavailableReason, type NetnsPair } from "../helpers/netns.js";
+import { control as sidecarControl } from "../helpers/sidecarControl.js";
 
 const NATIVE = resolve(import.meta.dirname, "../../native");
 const BIN = join(NATIVE, "build/tapline-capture");
@@ -64,24 +64,8 @@ function malformed(file: string): string {
   return tshark(["-r", file, "-Y", "_ws.malformed"]).trim();
 }
 
-/** Sends one command line to the control socket and returns the parsed reply. */
-function control(path: string, cmd: object): Promise<{ ok: boolean; error?: string; stats?: Record<string, number> }> {
-  return new Promise((res, rej) => {
-    const sock = createConnection(path);
-    let buf = "";
-    sock.setEncoding("utf8");
-    sock.on("data", (d: string) => {
-      buf += d;
-      const nl = buf.indexOf("\n");
-      if (nl >= 0) {
-        sock.end();
-        res(JSON.parse(buf.slice(0, nl)));
-      }
-    });
-    sock.on("error", rej);
-    sock.write(JSON.stringify(cmd) + "\n");
-  });
-}
+type ControlReply = { ok: boolean; error?: string; stats?: Record<string, number> };
+const control = (path: string, cmd: object) => sidecarControl<ControlReply>(path, cmd);
 
 describe.skipIf(skipReason !== null)("tapline-capture on a veth pair", () => {
   let pair: NetnsPair;

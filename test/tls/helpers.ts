@@ -2,7 +2,6 @@
 // and `tapline dissect` of a capture.
 import { execFileSync, spawnSync, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
-import { createConnection } from "node:net";
 import { join, resolve } from "node:path";
 import { expect } from "vitest";
 
@@ -41,24 +40,7 @@ export function run(cmd: string, args: string[], env?: NodeJS.ProcessEnv): strin
   return execFileSync(cmd, args, { encoding: "utf8", timeout: 60_000, stdio: ["ignore", "pipe", "pipe"], env: env ?? process.env });
 }
 
-/** One request and its reply line on the sidecar's control socket. */
-export function control(path: string, cmd: object): Promise<Record<string, unknown>> {
-  return new Promise((res, rej) => {
-    const sock = createConnection(path);
-    let buf = "";
-    sock.setEncoding("utf8");
-    sock.on("data", (d: string) => {
-      buf += d;
-      const nl = buf.indexOf("\n");
-      if (nl >= 0) {
-        sock.end();
-        res(JSON.parse(buf.slice(0, nl)));
-      }
-    });
-    sock.on("error", rej);
-    sock.write(JSON.stringify(cmd) + "\n");
-  });
-}
+export { control } from "../helpers/sidecarControl.js";
 
 export interface DissectEntry {
   protocol: string;
