@@ -12,15 +12,25 @@ const OPT_IF_TSRESOL = 9;
 
 const pad4 = (n: number) => (n + 3) & ~3;
 
-export function sectionHeader(): Buffer {
-  const b = Buffer.alloc(28);
+/** A Section Header Block; `comment` becomes its opt_comment (e.g. why an export is partial). */
+export function sectionHeader(comment = ""): Buffer {
+  const text = Buffer.from(comment, "utf8").subarray(0, 0xfff0);
+  // options: opt_comment (code 1, value padded to 4 bytes), then opt_endofopt
+  const options = text.length ? 4 + ((text.length + 3) & ~3) + 4 : 0;
+  const total = 28 + options;
+  const b = Buffer.alloc(total);
   b.writeUInt32LE(SHB, 0);
-  b.writeUInt32LE(28, 4);
+  b.writeUInt32LE(total, 4);
   b.writeUInt32LE(BYTE_ORDER_MAGIC, 8);
   b.writeUInt16LE(1, 12); // major
   b.writeUInt16LE(0, 14); // minor
   b.writeBigInt64LE(-1n, 16); // section length unknown
-  b.writeUInt32LE(28, 24);
+  if (text.length) {
+    b.writeUInt16LE(1, 24);
+    b.writeUInt16LE(text.length, 26);
+    text.copy(b, 28);
+  }
+  b.writeUInt32LE(total, total - 4);
   return b;
 }
 
