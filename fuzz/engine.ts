@@ -310,10 +310,14 @@ export function recordResult(file: string, r: CampaignResult): void {
   for (const f of r.findings) console.log(`  ${f.kind}: ${f.file}\n    ${f.message.split("\n").slice(0, 6).join("\n    ")}`);
 }
 
-/** The campaign settings from the environment: FUZZ_SECONDS, FUZZ_SAVE, FUZZ_SEED, FUZZ_TARGETS. */
-export function campaignEnv(): { seconds: number; maxSaved: number; seed?: number; only?: string[] } {
+/**
+ * The campaign settings from the environment: FUZZ_SECONDS (time limit per target), FUZZ_INPUTS
+ * (stop a target after this many inputs, e.g. 10000000), FUZZ_SAVE, FUZZ_SEED, FUZZ_TARGETS.
+ */
+export function campaignEnv(): { seconds: number; maxInputs?: number; maxSaved: number; seed?: number; only?: string[] } {
   return {
     seconds: Number(process.env.FUZZ_SECONDS ?? 0),
+    maxInputs: Number(process.env.FUZZ_INPUTS ?? 0) || undefined,
     maxSaved: Number(process.env.FUZZ_SAVE ?? 0),
     seed: Number(process.env.FUZZ_SEED ?? 0) || undefined,
     only: process.env.FUZZ_TARGETS?.split(",").filter(Boolean),
