@@ -1072,6 +1072,13 @@ export namespace tapline {
             dissectors: tapline.v1.DissectorCount.$Properties[];
             captureState: string;
             tlsTargets: tapline.v1.TlsTarget.$Properties[];
+            sidecarRestarts: number;
+            captureGapMs: number;
+            threadRestarts: number;
+            threadFlowsLost: number;
+            threadPacketsLost: number;
+            dissectorsEnabled: string[];
+            warnings: string[];
             static create(properties: tapline.v1.WorkerStats.$Shape): tapline.v1.WorkerStats & tapline.v1.WorkerStats.$Shape;
             static create(properties?: tapline.v1.WorkerStats.$Properties): tapline.v1.WorkerStats;
             static encode(message: tapline.v1.WorkerStats.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
@@ -1103,6 +1110,13 @@ export namespace tapline {
                 dissectors?: (tapline.v1.DissectorCount.$Properties[]|null);
                 captureState?: (string|null);
                 tlsTargets?: (tapline.v1.TlsTarget.$Properties[]|null);
+                sidecarRestarts?: (number|null);
+                captureGapMs?: (number|null);
+                threadRestarts?: (number|null);
+                threadFlowsLost?: (number|null);
+                threadPacketsLost?: (number|null);
+                dissectorsEnabled?: (string[]|null);
+                warnings?: (string[]|null);
                 $unknowns?: Uint8Array[];
             }
             type $Shape = tapline.v1.WorkerStats.$Properties;

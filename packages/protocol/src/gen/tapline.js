@@ -7469,6 +7469,8 @@ export const tapline = $root.tapline = (() => {
             const WorkerStats = function (properties) {
                 this.dissectors = [];
                 this.tlsTargets = [];
+                this.dissectorsEnabled = [];
+                this.warnings = [];
                 if (properties)
                     for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
                         if (properties[keys[i]] != null && keys[i] !== "__proto__")
@@ -7491,6 +7493,13 @@ export const tapline = $root.tapline = (() => {
             WorkerStats.prototype.dissectors = $util.emptyArray;
             WorkerStats.prototype.captureState = "";
             WorkerStats.prototype.tlsTargets = $util.emptyArray;
+            WorkerStats.prototype.sidecarRestarts = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+            WorkerStats.prototype.captureGapMs = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+            WorkerStats.prototype.threadRestarts = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+            WorkerStats.prototype.threadFlowsLost = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+            WorkerStats.prototype.threadPacketsLost = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+            WorkerStats.prototype.dissectorsEnabled = $util.emptyArray;
+            WorkerStats.prototype.warnings = $util.emptyArray;
 
             WorkerStats.create = function(properties) {
                 return new WorkerStats(properties);
@@ -7537,6 +7546,22 @@ export const tapline = $root.tapline = (() => {
                 if (message.tlsTargets != null && message.tlsTargets.length)
                     for (let i = 0; i < message.tlsTargets.length; ++i)
                         $root.tapline.v1.TlsTarget.encode(message.tlsTargets[i], writer.uint32(130).fork(), _depth + 1).ldelim();
+                if (message.sidecarRestarts != null && $Object.hasOwnProperty.call(message, "sidecarRestarts") && (typeof message.sidecarRestarts === "object" ? message.sidecarRestarts.low || message.sidecarRestarts.high : message.sidecarRestarts !== 0))
+                    writer.uint32(136).uint64(message.sidecarRestarts);
+                if (message.captureGapMs != null && $Object.hasOwnProperty.call(message, "captureGapMs") && (typeof message.captureGapMs === "object" ? message.captureGapMs.low || message.captureGapMs.high : message.captureGapMs !== 0))
+                    writer.uint32(144).uint64(message.captureGapMs);
+                if (message.threadRestarts != null && $Object.hasOwnProperty.call(message, "threadRestarts") && (typeof message.threadRestarts === "object" ? message.threadRestarts.low || message.threadRestarts.high : message.threadRestarts !== 0))
+                    writer.uint32(152).uint64(message.threadRestarts);
+                if (message.threadFlowsLost != null && $Object.hasOwnProperty.call(message, "threadFlowsLost") && (typeof message.threadFlowsLost === "object" ? message.threadFlowsLost.low || message.threadFlowsLost.high : message.threadFlowsLost !== 0))
+                    writer.uint32(160).uint64(message.threadFlowsLost);
+                if (message.threadPacketsLost != null && $Object.hasOwnProperty.call(message, "threadPacketsLost") && (typeof message.threadPacketsLost === "object" ? message.threadPacketsLost.low || message.threadPacketsLost.high : message.threadPacketsLost !== 0))
+                    writer.uint32(168).uint64(message.threadPacketsLost);
+                if (message.dissectorsEnabled != null && message.dissectorsEnabled.length)
+                    for (let i = 0; i < message.dissectorsEnabled.length; ++i)
+                        writer.uint32(178).string(message.dissectorsEnabled[i]);
+                if (message.warnings != null && message.warnings.length)
+                    for (let i = 0; i < message.warnings.length; ++i)
+                        writer.uint32(186).string(message.warnings[i]);
                 if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                     for (let i = 0; i < message.$unknowns.length; ++i)
                         writer.raw(message.$unknowns[i]);
@@ -7716,6 +7741,67 @@ export const tapline = $root.tapline = (() => {
                             message.tlsTargets.push($root.tapline.v1.TlsTarget.decode(reader, reader.size(), $undefined, _depth + 1));
                             continue;
                         }
+                    case 17: {
+                            if (wireType !== 0)
+                                break;
+                            if (typeof (value = reader.uint64()) === "object" ? value.low || value.high : value !== 0)
+                                message.sidecarRestarts = value;
+                            else
+                                delete message.sidecarRestarts;
+                            continue;
+                        }
+                    case 18: {
+                            if (wireType !== 0)
+                                break;
+                            if (typeof (value = reader.uint64()) === "object" ? value.low || value.high : value !== 0)
+                                message.captureGapMs = value;
+                            else
+                                delete message.captureGapMs;
+                            continue;
+                        }
+                    case 19: {
+                            if (wireType !== 0)
+                                break;
+                            if (typeof (value = reader.uint64()) === "object" ? value.low || value.high : value !== 0)
+                                message.threadRestarts = value;
+                            else
+                                delete message.threadRestarts;
+                            continue;
+                        }
+                    case 20: {
+                            if (wireType !== 0)
+                                break;
+                            if (typeof (value = reader.uint64()) === "object" ? value.low || value.high : value !== 0)
+                                message.threadFlowsLost = value;
+                            else
+                                delete message.threadFlowsLost;
+                            continue;
+                        }
+                    case 21: {
+                            if (wireType !== 0)
+                                break;
+                            if (typeof (value = reader.uint64()) === "object" ? value.low || value.high : value !== 0)
+                                message.threadPacketsLost = value;
+                            else
+                                delete message.threadPacketsLost;
+                            continue;
+                        }
+                    case 22: {
+                            if (wireType !== 2)
+                                break;
+                            if (!(message.dissectorsEnabled && message.dissectorsEnabled.length))
+                                message.dissectorsEnabled = [];
+                            message.dissectorsEnabled.push(reader.stringVerify());
+                            continue;
+                        }
+                    case 23: {
+                            if (wireType !== 2)
+                                break;
+                            if (!(message.warnings && message.warnings.length))
+                                message.warnings = [];
+                            message.warnings.push(reader.stringVerify());
+                            continue;
+                        }
                     }
                     reader.skipType(wireType, _depth, tag);
                     if (!reader.discardUnknown) {
@@ -7805,6 +7891,35 @@ export const tapline = $root.tapline = (() => {
                         if (error)
                             return "tlsTargets." + error;
                     }
+                }
+                if (message.sidecarRestarts != null && $Object.hasOwnProperty.call(message, "sidecarRestarts"))
+                    if (!$util.isInteger(message.sidecarRestarts) && !(message.sidecarRestarts && $util.isInteger(message.sidecarRestarts.low) && $util.isInteger(message.sidecarRestarts.high)))
+                        return "sidecarRestarts: integer|Long expected";
+                if (message.captureGapMs != null && $Object.hasOwnProperty.call(message, "captureGapMs"))
+                    if (!$util.isInteger(message.captureGapMs) && !(message.captureGapMs && $util.isInteger(message.captureGapMs.low) && $util.isInteger(message.captureGapMs.high)))
+                        return "captureGapMs: integer|Long expected";
+                if (message.threadRestarts != null && $Object.hasOwnProperty.call(message, "threadRestarts"))
+                    if (!$util.isInteger(message.threadRestarts) && !(message.threadRestarts && $util.isInteger(message.threadRestarts.low) && $util.isInteger(message.threadRestarts.high)))
+                        return "threadRestarts: integer|Long expected";
+                if (message.threadFlowsLost != null && $Object.hasOwnProperty.call(message, "threadFlowsLost"))
+                    if (!$util.isInteger(message.threadFlowsLost) && !(message.threadFlowsLost && $util.isInteger(message.threadFlowsLost.low) && $util.isInteger(message.threadFlowsLost.high)))
+                        return "threadFlowsLost: integer|Long expected";
+                if (message.threadPacketsLost != null && $Object.hasOwnProperty.call(message, "threadPacketsLost"))
+                    if (!$util.isInteger(message.threadPacketsLost) && !(message.threadPacketsLost && $util.isInteger(message.threadPacketsLost.low) && $util.isInteger(message.threadPacketsLost.high)))
+                        return "threadPacketsLost: integer|Long expected";
+                if (message.dissectorsEnabled != null && $Object.hasOwnProperty.call(message, "dissectorsEnabled")) {
+                    if (!$Array.isArray(message.dissectorsEnabled))
+                        return "dissectorsEnabled: array expected";
+                    for (let i = 0; i < message.dissectorsEnabled.length; ++i)
+                        if (!$util.isString(message.dissectorsEnabled[i]))
+                            return "dissectorsEnabled: string[] expected";
+                }
+                if (message.warnings != null && $Object.hasOwnProperty.call(message, "warnings")) {
+                    if (!$Array.isArray(message.warnings))
+                        return "warnings: array expected";
+                    for (let i = 0; i < message.warnings.length; ++i)
+                        if (!$util.isString(message.warnings[i]))
+                            return "warnings: string[] expected";
                 }
                 return null;
             };
@@ -7958,6 +8073,70 @@ export const tapline = $root.tapline = (() => {
                         message.tlsTargets[i] = $root.tapline.v1.TlsTarget.fromObject(object.tlsTargets[i], _depth + 1);
                     }
                 }
+                if (object.sidecarRestarts != null)
+                    if (typeof object.sidecarRestarts === "object" ? object.sidecarRestarts.low || object.sidecarRestarts.high : $Number(object.sidecarRestarts) !== 0)
+                        if ($util.Long)
+                            message.sidecarRestarts = $util.Long.fromValue(object.sidecarRestarts, true);
+                        else if (typeof object.sidecarRestarts === "string")
+                            message.sidecarRestarts = $parseInt(object.sidecarRestarts, 10);
+                        else if (typeof object.sidecarRestarts === "number")
+                            message.sidecarRestarts = object.sidecarRestarts;
+                        else if (typeof object.sidecarRestarts === "object")
+                            message.sidecarRestarts = new $util.LongBits(object.sidecarRestarts.low >>> 0, object.sidecarRestarts.high >>> 0).toNumber(true);
+                if (object.captureGapMs != null)
+                    if (typeof object.captureGapMs === "object" ? object.captureGapMs.low || object.captureGapMs.high : $Number(object.captureGapMs) !== 0)
+                        if ($util.Long)
+                            message.captureGapMs = $util.Long.fromValue(object.captureGapMs, true);
+                        else if (typeof object.captureGapMs === "string")
+                            message.captureGapMs = $parseInt(object.captureGapMs, 10);
+                        else if (typeof object.captureGapMs === "number")
+                            message.captureGapMs = object.captureGapMs;
+                        else if (typeof object.captureGapMs === "object")
+                            message.captureGapMs = new $util.LongBits(object.captureGapMs.low >>> 0, object.captureGapMs.high >>> 0).toNumber(true);
+                if (object.threadRestarts != null)
+                    if (typeof object.threadRestarts === "object" ? object.threadRestarts.low || object.threadRestarts.high : $Number(object.threadRestarts) !== 0)
+                        if ($util.Long)
+                            message.threadRestarts = $util.Long.fromValue(object.threadRestarts, true);
+                        else if (typeof object.threadRestarts === "string")
+                            message.threadRestarts = $parseInt(object.threadRestarts, 10);
+                        else if (typeof object.threadRestarts === "number")
+                            message.threadRestarts = object.threadRestarts;
+                        else if (typeof object.threadRestarts === "object")
+                            message.threadRestarts = new $util.LongBits(object.threadRestarts.low >>> 0, object.threadRestarts.high >>> 0).toNumber(true);
+                if (object.threadFlowsLost != null)
+                    if (typeof object.threadFlowsLost === "object" ? object.threadFlowsLost.low || object.threadFlowsLost.high : $Number(object.threadFlowsLost) !== 0)
+                        if ($util.Long)
+                            message.threadFlowsLost = $util.Long.fromValue(object.threadFlowsLost, true);
+                        else if (typeof object.threadFlowsLost === "string")
+                            message.threadFlowsLost = $parseInt(object.threadFlowsLost, 10);
+                        else if (typeof object.threadFlowsLost === "number")
+                            message.threadFlowsLost = object.threadFlowsLost;
+                        else if (typeof object.threadFlowsLost === "object")
+                            message.threadFlowsLost = new $util.LongBits(object.threadFlowsLost.low >>> 0, object.threadFlowsLost.high >>> 0).toNumber(true);
+                if (object.threadPacketsLost != null)
+                    if (typeof object.threadPacketsLost === "object" ? object.threadPacketsLost.low || object.threadPacketsLost.high : $Number(object.threadPacketsLost) !== 0)
+                        if ($util.Long)
+                            message.threadPacketsLost = $util.Long.fromValue(object.threadPacketsLost, true);
+                        else if (typeof object.threadPacketsLost === "string")
+                            message.threadPacketsLost = $parseInt(object.threadPacketsLost, 10);
+                        else if (typeof object.threadPacketsLost === "number")
+                            message.threadPacketsLost = object.threadPacketsLost;
+                        else if (typeof object.threadPacketsLost === "object")
+                            message.threadPacketsLost = new $util.LongBits(object.threadPacketsLost.low >>> 0, object.threadPacketsLost.high >>> 0).toNumber(true);
+                if (object.dissectorsEnabled) {
+                    if (!$Array.isArray(object.dissectorsEnabled))
+                        throw $TypeError(".tapline.v1.WorkerStats.dissectorsEnabled: array expected");
+                    message.dissectorsEnabled = $Array(object.dissectorsEnabled.length);
+                    for (let i = 0; i < object.dissectorsEnabled.length; ++i)
+                        message.dissectorsEnabled[i] = $String(object.dissectorsEnabled[i]);
+                }
+                if (object.warnings) {
+                    if (!$Array.isArray(object.warnings))
+                        throw $TypeError(".tapline.v1.WorkerStats.warnings: array expected");
+                    message.warnings = $Array(object.warnings.length);
+                    for (let i = 0; i < object.warnings.length; ++i)
+                        message.warnings[i] = $String(object.warnings[i]);
+                }
                 return message;
             };
 
@@ -7972,6 +8151,8 @@ export const tapline = $root.tapline = (() => {
                 if (options.arrays || options.defaults) {
                     object.dissectors = [];
                     object.tlsTargets = [];
+                    object.dissectorsEnabled = [];
+                    object.warnings = [];
                 }
                 if (options.defaults) {
                     object.workerId = "";
@@ -8032,6 +8213,31 @@ export const tapline = $root.tapline = (() => {
                     } else
                         object.entriesDropped = options.longs === $String ? "0" : typeof $BigInt !== "undefined" && options.longs === $BigInt ? $BigInt("0") : 0;
                     object.captureState = "";
+                    if ($util.Long) {
+                        let long = new $util.Long(0, 0, true);
+                        object.sidecarRestarts = options.longs === $String ? long.toString() : options.longs === $Number ? long.toNumber() : typeof $BigInt !== "undefined" && options.longs === $BigInt ? long.toBigInt() : long;
+                    } else
+                        object.sidecarRestarts = options.longs === $String ? "0" : typeof $BigInt !== "undefined" && options.longs === $BigInt ? $BigInt("0") : 0;
+                    if ($util.Long) {
+                        let long = new $util.Long(0, 0, true);
+                        object.captureGapMs = options.longs === $String ? long.toString() : options.longs === $Number ? long.toNumber() : typeof $BigInt !== "undefined" && options.longs === $BigInt ? long.toBigInt() : long;
+                    } else
+                        object.captureGapMs = options.longs === $String ? "0" : typeof $BigInt !== "undefined" && options.longs === $BigInt ? $BigInt("0") : 0;
+                    if ($util.Long) {
+                        let long = new $util.Long(0, 0, true);
+                        object.threadRestarts = options.longs === $String ? long.toString() : options.longs === $Number ? long.toNumber() : typeof $BigInt !== "undefined" && options.longs === $BigInt ? long.toBigInt() : long;
+                    } else
+                        object.threadRestarts = options.longs === $String ? "0" : typeof $BigInt !== "undefined" && options.longs === $BigInt ? $BigInt("0") : 0;
+                    if ($util.Long) {
+                        let long = new $util.Long(0, 0, true);
+                        object.threadFlowsLost = options.longs === $String ? long.toString() : options.longs === $Number ? long.toNumber() : typeof $BigInt !== "undefined" && options.longs === $BigInt ? long.toBigInt() : long;
+                    } else
+                        object.threadFlowsLost = options.longs === $String ? "0" : typeof $BigInt !== "undefined" && options.longs === $BigInt ? $BigInt("0") : 0;
+                    if ($util.Long) {
+                        let long = new $util.Long(0, 0, true);
+                        object.threadPacketsLost = options.longs === $String ? long.toString() : options.longs === $Number ? long.toNumber() : typeof $BigInt !== "undefined" && options.longs === $BigInt ? long.toBigInt() : long;
+                    } else
+                        object.threadPacketsLost = options.longs === $String ? "0" : typeof $BigInt !== "undefined" && options.longs === $BigInt ? $BigInt("0") : 0;
                 }
                 if (message.workerId != null && $Object.hasOwnProperty.call(message, "workerId"))
                     object.workerId = message.workerId;
@@ -8125,6 +8331,51 @@ export const tapline = $root.tapline = (() => {
                     object.tlsTargets = $Array(message.tlsTargets.length);
                     for (let j = 0; j < message.tlsTargets.length; ++j)
                         object.tlsTargets[j] = $root.tapline.v1.TlsTarget.toObject(message.tlsTargets[j], options, _depth + 1);
+                }
+                if (message.sidecarRestarts != null && $Object.hasOwnProperty.call(message, "sidecarRestarts"))
+                    if (typeof $BigInt !== "undefined" && options.longs === $BigInt)
+                        object.sidecarRestarts = typeof message.sidecarRestarts === "number" ? $BigInt(message.sidecarRestarts) : $util.Long.fromBits(message.sidecarRestarts.low >>> 0, message.sidecarRestarts.high >>> 0, true).toBigInt();
+                    else if (typeof message.sidecarRestarts === "number")
+                        object.sidecarRestarts = options.longs === $String ? $String(message.sidecarRestarts) : message.sidecarRestarts;
+                    else
+                        object.sidecarRestarts = options.longs === $String ? $util.Long.prototype.toString.call(message.sidecarRestarts) : options.longs === $Number ? new $util.LongBits(message.sidecarRestarts.low >>> 0, message.sidecarRestarts.high >>> 0).toNumber(true) : message.sidecarRestarts;
+                if (message.captureGapMs != null && $Object.hasOwnProperty.call(message, "captureGapMs"))
+                    if (typeof $BigInt !== "undefined" && options.longs === $BigInt)
+                        object.captureGapMs = typeof message.captureGapMs === "number" ? $BigInt(message.captureGapMs) : $util.Long.fromBits(message.captureGapMs.low >>> 0, message.captureGapMs.high >>> 0, true).toBigInt();
+                    else if (typeof message.captureGapMs === "number")
+                        object.captureGapMs = options.longs === $String ? $String(message.captureGapMs) : message.captureGapMs;
+                    else
+                        object.captureGapMs = options.longs === $String ? $util.Long.prototype.toString.call(message.captureGapMs) : options.longs === $Number ? new $util.LongBits(message.captureGapMs.low >>> 0, message.captureGapMs.high >>> 0).toNumber(true) : message.captureGapMs;
+                if (message.threadRestarts != null && $Object.hasOwnProperty.call(message, "threadRestarts"))
+                    if (typeof $BigInt !== "undefined" && options.longs === $BigInt)
+                        object.threadRestarts = typeof message.threadRestarts === "number" ? $BigInt(message.threadRestarts) : $util.Long.fromBits(message.threadRestarts.low >>> 0, message.threadRestarts.high >>> 0, true).toBigInt();
+                    else if (typeof message.threadRestarts === "number")
+                        object.threadRestarts = options.longs === $String ? $String(message.threadRestarts) : message.threadRestarts;
+                    else
+                        object.threadRestarts = options.longs === $String ? $util.Long.prototype.toString.call(message.threadRestarts) : options.longs === $Number ? new $util.LongBits(message.threadRestarts.low >>> 0, message.threadRestarts.high >>> 0).toNumber(true) : message.threadRestarts;
+                if (message.threadFlowsLost != null && $Object.hasOwnProperty.call(message, "threadFlowsLost"))
+                    if (typeof $BigInt !== "undefined" && options.longs === $BigInt)
+                        object.threadFlowsLost = typeof message.threadFlowsLost === "number" ? $BigInt(message.threadFlowsLost) : $util.Long.fromBits(message.threadFlowsLost.low >>> 0, message.threadFlowsLost.high >>> 0, true).toBigInt();
+                    else if (typeof message.threadFlowsLost === "number")
+                        object.threadFlowsLost = options.longs === $String ? $String(message.threadFlowsLost) : message.threadFlowsLost;
+                    else
+                        object.threadFlowsLost = options.longs === $String ? $util.Long.prototype.toString.call(message.threadFlowsLost) : options.longs === $Number ? new $util.LongBits(message.threadFlowsLost.low >>> 0, message.threadFlowsLost.high >>> 0).toNumber(true) : message.threadFlowsLost;
+                if (message.threadPacketsLost != null && $Object.hasOwnProperty.call(message, "threadPacketsLost"))
+                    if (typeof $BigInt !== "undefined" && options.longs === $BigInt)
+                        object.threadPacketsLost = typeof message.threadPacketsLost === "number" ? $BigInt(message.threadPacketsLost) : $util.Long.fromBits(message.threadPacketsLost.low >>> 0, message.threadPacketsLost.high >>> 0, true).toBigInt();
+                    else if (typeof message.threadPacketsLost === "number")
+                        object.threadPacketsLost = options.longs === $String ? $String(message.threadPacketsLost) : message.threadPacketsLost;
+                    else
+                        object.threadPacketsLost = options.longs === $String ? $util.Long.prototype.toString.call(message.threadPacketsLost) : options.longs === $Number ? new $util.LongBits(message.threadPacketsLost.low >>> 0, message.threadPacketsLost.high >>> 0).toNumber(true) : message.threadPacketsLost;
+                if (message.dissectorsEnabled && message.dissectorsEnabled.length) {
+                    object.dissectorsEnabled = $Array(message.dissectorsEnabled.length);
+                    for (let j = 0; j < message.dissectorsEnabled.length; ++j)
+                        object.dissectorsEnabled[j] = message.dissectorsEnabled[j];
+                }
+                if (message.warnings && message.warnings.length) {
+                    object.warnings = $Array(message.warnings.length);
+                    for (let j = 0; j < message.warnings.length; ++j)
+                        object.warnings[j] = message.warnings[j];
                 }
                 return object;
             };
