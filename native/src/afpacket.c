@@ -20,6 +20,7 @@ struct afp_source {
 	struct tl_source base;
 	int ifindex;
 	int dlt; /* what the kernel filter sees: DLT_EN10MB, DLT_RAW or DLT_LINUX_SLL (cooked) */
+	int loopback; /* every packet shows up twice: keep only the incoming copy */
 	uint32_t snaplen;
 	uint8_t *ring;
 	size_t ring_len;
@@ -71,6 +72,8 @@ static int afp_prepare_filter(struct tl_source *base, const char *expr, struct t
 		return -1;
 	int rc = tl_filter_from_bpf(&bp, s->dlt, out, err, errlen);
 	pcap_freecode(&bp);
+	if (rc == 0 && s->loopback)
+		rc = tl_filter_drop_outgoing(out, err, errlen);
 	return rc;
 }
 
@@ -117,6 +120,11 @@ static int afp_drain(struct tl_source *base, struct tl_sink *sink, int budget)
 				m.pkttype = sll->sll_pkttype;
 				m.halen = sll->sll_halen > 8 ? 8 : sll->sll_halen;
 				memcpy(m.addr, sll->sll_addr, 8);
+				if (base->mark.hatype) {
+					m.hatype = base->mark.hatype;
+					m.halen = base->mark.halen;
+					memcpy(m.addr, base->mark.addr, 8);
+				}
 				/* The kernel strips the VLAN tag into the ring header;
 				 * put it back in front of the payload as libpcap does. */
 				if ((h->tp_status & TP_STATUS_VLAN_VALID) && h->hv1.tp_vlan_tci) {
@@ -186,6 +194,7 @@ struct tl_source *afpacket_open(const char *iface, const struct tl_args *a, char
 			goto fail;
 		}
 		s->dlt = raw_dlt_for_arphrd(hatype);
+		s->loopback = hatype == ARPHRD_LOOPBACK;
 		cooked = s->dlt < 0;
 	}
 	if (cooked)

@@ -23,6 +23,9 @@ enum {
 	OPT_TLS,
 	OPT_TLS_PID,
 	OPT_TLS_LIB,
+	OPT_MESH,
+	OPT_MESH_FILTER,
+	OPT_MESH_SCOPE,
 };
 
 static const struct option long_opts[] = {
@@ -45,6 +48,9 @@ static const struct option long_opts[] = {
 	{"tls", no_argument, NULL, OPT_TLS},
 	{"tls-pid", required_argument, NULL, OPT_TLS_PID},
 	{"tls-lib", required_argument, NULL, OPT_TLS_LIB},
+	{"mesh", no_argument, NULL, OPT_MESH},
+	{"mesh-filter", required_argument, NULL, OPT_MESH_FILTER},
+	{"mesh-scope", required_argument, NULL, OPT_MESH_SCOPE},
 	{"verbose", no_argument, NULL, 'v'},
 	{"quiet", no_argument, NULL, 'q'},
 	{"help", no_argument, NULL, 'h'},
@@ -82,10 +88,18 @@ void tl_usage(FILE *out)
 	      "      --tls-pid PID        only in process PID (implies --tls)\n"
 	      "      --tls-lib PATH       also hook this library or binary (implies --tls)\n"
 	      "  -v, --verbose            libbpf messages on stderr\n"
+	      "Service mesh (Envoy/Istio sidecars; packets marked ARPHRD 0xFFFC, see README):\n"
+	      "      --mesh               find network namespaces running envoy or pilot-agent\n"
+	      "                           and capture their loopback (app <-> sidecar plaintext)\n"
+	      "      --mesh-filter EXPR   filter for those captures (implies --mesh; default\n"
+	      "                           'tcp and (port 15001 or not portrange 15000-15090)')\n"
+	      "      --mesh-scope IPS     only namespaces holding one of these comma-separated\n"
+	      "                           addresses (implies --mesh)\n"
 	      "Control and counters:\n"
 	      "      --control PATH       unix socket taking newline-delimited commands:\n"
 	      "                           {\"filter\":\"EXPR\"} swaps the kernel filter, {\"stats\":true},\n"
-	      "                           {\"tls\":true} per-process TLS status\n"
+	      "                           {\"tls\":true} per-process TLS status, {\"mesh\":true}\n"
+	      "                           meshed namespaces, {\"mesh_filter\":…}, {\"mesh_scope\":…}\n"
 	      "      --stats-interval SEC print a JSON counters line on stderr every SEC\n"
 	      "  -q, --quiet              no counters line on stderr at exit\n"
 	      "  -h, --help               this text\n"
@@ -249,6 +263,17 @@ enum tl_args_result tl_args_parse(int argc, char **argv, struct tl_args *a, char
 			a->tls_lib = optarg;
 			a->tls = 1;
 			break;
+		case OPT_MESH:
+			a->mesh = 1;
+			break;
+		case OPT_MESH_FILTER:
+			a->mesh_filter = optarg;
+			a->mesh = 1;
+			break;
+		case OPT_MESH_SCOPE:
+			a->mesh_scope = optarg;
+			a->mesh = 1;
+			break;
 		case 'h':
 			tl_usage(stdout);
 			return TL_ARGS_EXIT;
@@ -269,6 +294,8 @@ enum tl_args_result tl_args_parse(int argc, char **argv, struct tl_args *a, char
 		FAIL("-r and -i cannot be combined");
 	if (a->read_path && a->tls)
 		FAIL("--tls captures live processes; it cannot be combined with -r");
+	if (a->read_path && a->mesh)
+		FAIL("--mesh captures live namespaces; it cannot be combined with -r");
 	if (!a->read_path && a->n_ifaces == 0)
 		FAIL("no input: give -i IFACE or -r FILE");
 	for (int i = 0; i < a->n_ifaces; i++) {

@@ -33,6 +33,9 @@ struct tl_args {
 	int tls_pid;		 /* --tls-pid: only this process */
 	const char *tls_lib;	 /* --tls-lib: also hook this file */
 	int verbose;		 /* -v: libbpf messages */
+	int mesh;		 /* --mesh: capture the loopback of namespaces with an Envoy sidecar (mesh.h) */
+	const char *mesh_filter; /* --mesh-filter: their filter (NULL: TL_MESH_DEFAULT_FILTER) */
+	const char *mesh_scope;	 /* --mesh-scope: only namespaces holding one of these addresses */
 };
 
 enum tl_args_result {

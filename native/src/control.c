@@ -92,8 +92,19 @@ static void invalid(struct tl_command *cmd, const char *why)
 
 static void parse_json(char *p, struct tl_command *cmd)
 {
-	const char *filter = NULL;
-	int stats = 0, tls = 0;
+	/* string keys fill cmd->filter; boolean keys ask for a report */
+	static const struct {
+		const char *key;
+		enum tl_command_kind kind;
+		int is_string;
+	} keys[] = {
+		{"filter", TL_CMD_FILTER, 1},	   {"stats", TL_CMD_STATS, 0},
+		{"tls", TL_CMD_TLS, 0},		   {"mesh", TL_CMD_MESH, 0},
+		{"mesh_filter", TL_CMD_MESH_FILTER, 1}, {"mesh_scope", TL_CMD_MESH_SCOPE, 1},
+	};
+	int given = 0;
+	enum tl_command_kind kind = TL_CMD_INVALID;
+	const char *value = NULL;
 	p = skip_ws(p + 1);
 	if (*p == '}') {
 		invalid(cmd, "empty command");
@@ -111,26 +122,32 @@ static void parse_json(char *p, struct tl_command *cmd)
 			return;
 		}
 		p = skip_ws(p + 1);
-		if (strcmp(key, "filter") == 0) {
-			filter = json_str(&p);
-			if (!filter) {
-				invalid(cmd, "\"filter\" must be a string");
-				return;
-			}
-		} else if (strcmp(key, "stats") == 0 || strcmp(key, "tls") == 0) {
-			int *flag = key[0] == 's' ? &stats : &tls;
-			if (strncmp(p, "true", 4) == 0) {
-				*flag = 1;
-				p += 4;
-			} else if (strncmp(p, "false", 5) == 0) {
-				p += 5;
-			} else {
-				invalid(cmd, key[0] == 's' ? "\"stats\" must be true or false"
-							   : "\"tls\" must be true or false");
-				return;
-			}
-		} else {
+		size_t k = 0;
+		while (k < sizeof(keys) / sizeof(keys[0]) && strcmp(key, keys[k].key) != 0)
+			k++;
+		if (k == sizeof(keys) / sizeof(keys[0])) {
 			snprintf(cmd->error, sizeof(cmd->error), "unknown key '%.64s'", key);
+			cmd->kind = TL_CMD_INVALID;
+			return;
+		}
+		if (keys[k].is_string) {
+			const char *v = json_str(&p);
+			if (!v) {
+				snprintf(cmd->error, sizeof(cmd->error), "\"%s\" must be a string", keys[k].key);
+				cmd->kind = TL_CMD_INVALID;
+				return;
+			}
+			value = v;
+			kind = keys[k].kind;
+			given++;
+		} else if (strncmp(p, "true", 4) == 0) {
+			p += 4;
+			kind = keys[k].kind;
+			given++;
+		} else if (strncmp(p, "false", 5) == 0) {
+			p += 5;
+		} else {
+			snprintf(cmd->error, sizeof(cmd->error), "\"%s\" must be true or false", keys[k].key);
 			cmd->kind = TL_CMD_INVALID;
 			return;
 		}
@@ -150,17 +167,13 @@ static void parse_json(char *p, struct tl_command *cmd)
 		}
 		break;
 	}
-	if ((filter != NULL) + stats + tls > 1) {
-		invalid(cmd, "give one of \"filter\", \"stats\" or \"tls\"");
-	} else if (filter) {
-		cmd->kind = TL_CMD_FILTER;
-		cmd->filter = filter;
-	} else if (stats) {
-		cmd->kind = TL_CMD_STATS;
-	} else if (tls) {
-		cmd->kind = TL_CMD_TLS;
-	} else {
+	if (given > 1) {
+		invalid(cmd, "give one command per line");
+	} else if (given == 0) {
 		invalid(cmd, "nothing to do");
+	} else {
+		cmd->kind = kind;
+		cmd->filter = value;
 	}
 }
 
@@ -177,11 +190,13 @@ void tl_command_parse(char *line, struct tl_command *cmd)
 		cmd->kind = TL_CMD_STATS;
 	} else if (strcmp(p, "tls") == 0) {
 		cmd->kind = TL_CMD_TLS;
+	} else if (strcmp(p, "mesh") == 0) {
+		cmd->kind = TL_CMD_MESH;
 	} else if (strncmp(p, "filter", 6) == 0 && (p[6] == '\0' || p[6] == ' ' || p[6] == '\t')) {
 		cmd->kind = TL_CMD_FILTER;
 		cmd->filter = skip_ws(p + 6);
 	} else {
-		invalid(cmd, "unknown command (use {\"filter\":\"...\"}, {\"stats\":true} or {\"tls\":true})");
+		invalid(cmd, "unknown command (use {\"filter\":\"...\"}, {\"stats\":true}, {\"tls\":true} or {\"mesh\":true})");
 	}
 }
 

@@ -9,11 +9,19 @@
 #define TL_CONTROL_LINE_MAX 65536
 #define TL_CONTROL_REPLY_MAX (1 << 20)
 
-enum tl_command_kind { TL_CMD_FILTER, TL_CMD_STATS, TL_CMD_TLS, TL_CMD_INVALID };
+enum tl_command_kind {
+	TL_CMD_FILTER,
+	TL_CMD_STATS,
+	TL_CMD_TLS,
+	TL_CMD_MESH,	     /* mesh.h status */
+	TL_CMD_MESH_FILTER, /* filter of the meshed pods' loopback captures */
+	TL_CMD_MESH_SCOPE,  /* addresses whose namespaces are captured */
+	TL_CMD_INVALID
+};
 
 struct tl_command {
 	enum tl_command_kind kind;
-	const char *filter; /* TL_CMD_FILTER: points into the caller's buffer */
+	const char *filter; /* TL_CMD_FILTER, TL_CMD_MESH_*: the string, in the caller's buffer */
 	char error[128];    /* TL_CMD_INVALID: why */
 };
 
@@ -22,6 +30,9 @@ struct tl_command {
  *   {"filter":"EXPR"}   or   filter EXPR
  *   {"stats":true}      or   stats
  *   {"tls":true}        or   tls      (per-process TLS hooking status)
+ *   {"mesh":true}       or   mesh     (meshed namespaces found, mesh.h)
+ *   {"mesh_filter":"EXPR"}            (filter of the mesh loopback captures)
+ *   {"mesh_scope":"IP,IP"}            (only namespaces holding one of these; "" = all)
  * `line` is modified in place (JSON strings are unescaped there).
  */
 void tl_command_parse(char *line, struct tl_command *cmd);

@@ -92,6 +92,32 @@ int tl_filter_from_bpf(const struct bpf_program *bp, int dlt, struct tl_kfilter 
 	return 0;
 }
 
+int tl_filter_drop_outgoing(struct tl_kfilter *f, char *err, size_t errlen)
+{
+	static const struct sock_filter prefix[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SKF_AD_OFF + SKF_AD_PKTTYPE),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 4 /* PACKET_OUTGOING */, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, 0),
+	};
+	const unsigned np = sizeof(prefix) / sizeof(prefix[0]);
+	if ((unsigned)f->len + np > BPF_MAXINSNS) {
+		snprintf(err, errlen, "filter program too long for a loopback capture");
+		return -1;
+	}
+	struct sock_filter *n = calloc((size_t)f->len + np, sizeof(*n));
+	if (!n) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	/* The original's jumps are relative, so it runs unchanged after the prefix. */
+	memcpy(n, prefix, sizeof(prefix));
+	memcpy(n + np, f->insns, (size_t)f->len * sizeof(*n));
+	free(f->insns);
+	f->insns = n;
+	f->len = (unsigned short)(f->len + np);
+	return 0;
+}
+
 int tl_filter_attach(int fd, const struct tl_kfilter *f, char *err, size_t errlen)
 {
 	struct sock_fprog prog = {.len = f->len, .filter = f->insns};

@@ -36,6 +36,13 @@ int tl_filter_compile(int dlt, uint32_t snaplen, const char *expr, struct bpf_pr
 int tl_filter_from_bpf(const struct bpf_program *bp, int dlt, struct tl_kfilter *out, char *err,
 		       size_t errlen);
 
+/*
+ * Prepends "drop PACKET_OUTGOING" to a kernel program. Loopback hands a
+ * packet socket every packet twice (once outgoing, once incoming), so a
+ * capture on `lo` keeps only the incoming copy, as libpcap does.
+ */
+int tl_filter_drop_outgoing(struct tl_kfilter *f, char *err, size_t errlen);
+
 /* Replaces the socket's filter; the kernel swaps it atomically. */
 int tl_filter_attach(int fd, const struct tl_kfilter *f, char *err, size_t errlen);
 

@@ -11,6 +11,7 @@
 
 #include "args.h"
 #include "control.h"
+#include "mesh.h"
 #include "pcap_writer.h"
 #include "source.h"
 #include "tls_capture.h"
@@ -19,7 +20,7 @@
 #define EXIT_BAD_INPUT 2
 #define EXIT_RUNTIME 1
 #define DRAIN_BUDGET 65536
-#define MAX_POLL (TL_MAX_IFACES + TL_CONTROL_MAX_CLIENTS + 3)
+#define MAX_POLL (TL_MAX_IFACES + TL_MESH_MAX + TL_CONTROL_MAX_CLIENTS + 3)
 
 static volatile sig_atomic_t g_stop;
 static volatile int g_stop_int; /* g_stop as an int for pcap_file_run */
@@ -41,6 +42,8 @@ struct app {
 	int has_ctl;
 	struct tl_tls *tls;   /* NULL without --tls or when BPF is unavailable */
 	char tls_reason[512]; /* why --tls is off */
+	struct tl_mesh mesh;
+	int has_mesh;
 	uint64_t start_ns;
 	char filter[TL_CONTROL_LINE_MAX];
 };
@@ -49,8 +52,15 @@ static void format_stats(struct app *app, char *out, size_t n)
 {
 	for (int i = 0; i < app->nsrc; i++)
 		app->src[i]->ops->stats(app->src[i], &app->sink.c);
+	if (app->has_mesh)
+		tl_mesh_stats(&app->mesh, &app->sink.c);
 	const struct tl_counters *c = &app->sink.c;
-	char tls[512] = "";
+	char tls[512] = "", mesh[128] = "";
+	if (app->has_mesh) {
+		char counters[100];
+		tl_mesh_counters_json(&app->mesh, counters, sizeof(counters));
+		snprintf(mesh, sizeof(mesh), ",\"mesh\":%s", counters);
+	}
 	if (app->tls) {
 		char counters[480];
 		tl_tls_counters_json(app->tls, counters, sizeof(counters));
@@ -59,13 +69,13 @@ static void format_stats(struct app *app, char *out, size_t n)
 	snprintf(out, n,
 		 "{\"type\":\"stats\",\"engine\":\"%s\",\"elapsed_s\":%.3f,\"received\":%llu,"
 		 "\"bytes\":%llu,\"kernel_received\":%llu,\"kernel_dropped\":%llu,"
-		 "\"if_dropped\":%llu,\"skipped\":%llu,\"written\":%llu,\"unwritten\":%llu%s}",
+		 "\"if_dropped\":%llu,\"skipped\":%llu,\"written\":%llu,\"unwritten\":%llu%s%s}",
 		 app->a.read_path ? "file" : app->a.engine == TL_ENGINE_PCAP ? "pcap" : "afpacket",
 		 (double)(mono_ns() - app->start_ns) / 1e9, (unsigned long long)c->received,
 		 (unsigned long long)c->bytes, (unsigned long long)c->kernel_received,
 		 (unsigned long long)c->kernel_dropped, (unsigned long long)c->if_dropped,
 		 (unsigned long long)c->skipped, (unsigned long long)app->w.packets,
-		 (unsigned long long)app->w.unwritten, tls);
+		 (unsigned long long)app->w.unwritten, tls, mesh);
 }
 
 static void print_stats(struct app *app)
@@ -129,6 +139,37 @@ static void on_tls_packet(void *ctx, uint64_t ts_ns, const struct sll2_meta *m, 
 		       pkt, len, len);
 }
 
+/* The mesh commands; returns 0 when cmd is none of them. */
+static int mesh_command(struct app *app, const struct tl_command *cmd, char *reply, size_t n)
+{
+	if (cmd->kind != TL_CMD_MESH && cmd->kind != TL_CMD_MESH_FILTER && cmd->kind != TL_CMD_MESH_SCOPE)
+		return 0;
+	char err[512], msg[600];
+	if (!app->has_mesh) {
+		snprintf(reply, n, cmd->kind == TL_CMD_MESH ? "{\"ok\":true,\"mesh\":{\"enabled\":false}}"
+							 : "{\"ok\":false,\"error\":\"--mesh not given\"}");
+		return 1;
+	}
+	int rc = 0;
+	if (cmd->kind == TL_CMD_MESH_FILTER)
+		rc = tl_mesh_set_filter(&app->mesh, cmd->filter, err, sizeof(err));
+	else if (cmd->kind == TL_CMD_MESH_SCOPE)
+		rc = tl_mesh_set_scope(&app->mesh, cmd->filter, err, sizeof(err));
+	if (rc < 0) {
+		tl_json_string(msg, sizeof(msg), err);
+		snprintf(reply, n, "{\"ok\":false,\"error\":%s}", msg);
+	} else if (cmd->kind == TL_CMD_MESH) {
+		int o = snprintf(reply, n, "{\"ok\":true,\"mesh\":");
+		if (o > 0 && (size_t)o + 2 < n) {
+			o += (int)tl_mesh_status_json(&app->mesh, reply + o, n - (size_t)o - 1);
+			snprintf(reply + o, n - (size_t)o, "}");
+		}
+	} else {
+		snprintf(reply, n, "{\"ok\":true}");
+	}
+	return 1;
+}
+
 static void on_command(void *ctx, const struct tl_command *cmd, char *reply, size_t n)
 {
 	struct app *app = ctx;
@@ -136,6 +177,8 @@ static void on_command(void *ctx, const struct tl_command *cmd, char *reply, siz
 		tls_reply(app, reply, n);
 		return;
 	}
+	if (mesh_command(app, cmd, reply, n))
+		return;
 	if (cmd->kind == TL_CMD_STATS) {
 		char stats[2048];
 		format_stats(app, stats, sizeof(stats));
@@ -188,6 +231,15 @@ static int drain_all(struct app *app, struct pollfd *pfds, int polled)
 	return n;
 }
 
+/* Mesh sockets sit in pfds after the interfaces; this runs before they are listed. */
+static int mesh_tick(struct app *app, uint64_t now, int timeout)
+{
+	if (!app->has_mesh)
+		return timeout;
+	int t = tl_mesh_tick(&app->mesh, now);
+	return t < timeout ? t : timeout;
+}
+
 static int run_live(struct app *app)
 {
 	struct pollfd pfds[MAX_POLL];
@@ -203,6 +255,10 @@ static int run_live(struct app *app)
 		int n = 0, polled = app->nsrc;
 		for (int i = 0; i < app->nsrc; i++)
 			pfds[n++] = (struct pollfd){.fd = app->src[i]->fd, .events = POLLIN};
+		int timeout = mesh_tick(app, mono_ns(), 1000);
+		int mesh_at = n, nmesh = 0;
+		if (app->has_mesh)
+			n += nmesh = tl_mesh_pollfds(&app->mesh, pfds + n, TL_MESH_MAX);
 		int ctl_at = n, nctl = 0;
 		if (app->has_ctl)
 			n += nctl = tl_control_pollfds(&app->ctl, pfds + n, MAX_POLL - n - 1);
@@ -217,7 +273,6 @@ static int run_live(struct app *app)
 			pfds[n++] = (struct pollfd){.fd = app->w.listen_fd, .events = POLLIN};
 		}
 		uint64_t now = mono_ns();
-		int timeout = 1000;
 		if (app->w.len && app->w.first_pending_ns) {
 			int t = ms_until(app->w.first_pending_ns + flush_ns, now);
 			timeout = t < timeout ? t : timeout;
@@ -236,6 +291,8 @@ static int run_live(struct app *app)
 		}
 		app->sink.now_ns = mono_ns();
 		drain_all(app, pfds, polled);
+		if (nmesh)
+			tl_mesh_drain(&app->mesh, pfds + mesh_at, nmesh, &app->sink, DRAIN_BUDGET);
 		if (tls_at >= 0 && (pfds[tls_at].revents & POLLIN))
 			tl_tls_drain(app->tls, on_tls_packet, &app->sink);
 		if (nctl)
@@ -265,6 +322,8 @@ static int run_live(struct app *app)
 		nanosleep(&ts, NULL);
 		app->sink.now_ns = mono_ns();
 		drain_all(app, NULL, 0);
+		if (app->has_mesh)
+			tl_mesh_drain(&app->mesh, NULL, 0, &app->sink, DRAIN_BUDGET);
 		if (app->tls)
 			tl_tls_drain(app->tls, on_tls_packet, &app->sink);
 	}
@@ -334,6 +393,13 @@ int main(int argc, char **argv)
 		}
 		app.has_ctl = 1;
 	}
+	if (a->mesh) {
+		if (tl_mesh_open(&app.mesh, a, a->mesh_filter, a->mesh_scope, err, sizeof(err)) < 0) {
+			rc = EXIT_BAD_INPUT;
+			goto cleanup;
+		}
+		app.has_mesh = 1;
+	}
 	if (a->tls_lib && access(a->tls_lib, R_OK) < 0) {
 		snprintf(err, sizeof(err), "--tls-lib '%s': %s", a->tls_lib, strerror(errno));
 		rc = EXIT_BAD_INPUT;
@@ -395,6 +461,8 @@ cleanup:
 	if (app.has_ctl)
 		tl_control_close(&app.ctl);
 	close_sources(&app);
+	if (app.has_mesh)
+		tl_mesh_close(&app.mesh);
 	tl_tls_close(app.tls);
 	pw_free(&app.w);
 	return rc;

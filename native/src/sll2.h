@@ -49,6 +49,25 @@
  */
 #define TAPLINE_ARPHRD_TLS_PLAINTEXT 0xFFFD
 
+/*
+ * Tapline mesh loopback marking (SPEC §2: Envoy/Istio sidecars).
+ *
+ * A packet captured on `lo` inside a meshed pod's network namespace (the
+ * plaintext hop between the app and its Envoy sidecar) carries ARPHRD type
+ * TAPLINE_ARPHRD_MESH_LOOPBACK (0xFFFC, unassigned by Linux). They are real
+ * wire packets (IP + TCP as sent on that loopback), so unlike TLS plaintext
+ * they have SYN/FIN and true sequence numbers; the mark exists because
+ * loopback 4-tuples (127.0.0.1:x -> 127.0.0.1:15001) repeat across pods and
+ * because the same exchange is also seen as mTLS ciphertext on the pod's
+ * veth (and, when Envoy's BoringSSL is hooked, as TLS plaintext):
+ *   protocol  0x0800 or 0x86DD, payload = the IP packet;
+ *   pkttype   SLL2_PKT_HOST (loopback's outgoing copy is dropped);
+ *   ifindex   lo's index in that namespace (1);
+ *   address   length 8: pid of the proxy process found there (big-endian),
+ *             then the namespace's inode number (low 32 bits, big-endian).
+ */
+#define TAPLINE_ARPHRD_MESH_LOOPBACK 0xFFFC
+
 struct sll2_meta {
 	uint16_t protocol; /* host order */
 	uint32_t ifindex;

@@ -45,10 +45,19 @@ struct tl_source_ops {
 	void (*close)(struct tl_source *src);
 };
 
+/* Overrides of the SLL2 header for every packet of a source (mark.hatype 0: none).
+ * Mesh loopback captures use it (sll2.h, TAPLINE_ARPHRD_MESH_LOOPBACK). */
+struct tl_source_mark {
+	uint16_t hatype;
+	uint8_t halen;
+	uint8_t addr[8];
+};
+
 struct tl_source {
 	const struct tl_source_ops *ops;
 	int fd; /* pollable; -1 for a file */
 	char name[64];
+	struct tl_source_mark mark; /* honoured by the afpacket engine */
 };
 
 /* Constructors return NULL and fill err on failure. */

@@ -39,5 +39,6 @@ void test_control(void);
 void test_filter(void);
 void test_tls_emit(void);
 void test_gotls(void);
+void test_mesh(void);
 
 #endif

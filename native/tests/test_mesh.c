@@ -1,0 +1,182 @@
+/* mesh.c: proxy detection over a fake /proc tree, scope parsing, control
+ * commands, flags and the loopback filter prefix. Opening namespaces needs
+ * root and is covered end to end by test/mesh. */
+#include <linux/filter.h>
+#include <pcap/dlt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "args.h"
+#include "control.h"
+#include "filter.h"
+#include "harness.h"
+#include "mesh.h"
+
+static void put(const char *root, const char *pid, const char *file, const char *data, size_t len)
+{
+	char path[512];
+	snprintf(path, sizeof(path), "%s/%s", root, pid);
+	mkdir(path, 0755);
+	snprintf(path, sizeof(path), "%s/%s/ns", root, pid);
+	mkdir(path, 0755);
+	snprintf(path, sizeof(path), "%s/%s/%s", root, pid, file);
+	FILE *f = fopen(path, "w");
+	if (f) {
+		fwrite(data, 1, len, f);
+		fclose(f);
+	}
+}
+
+/* One fake process: comm, argv (NUL-separated) and the ns/net link. */
+static void proc(const char *root, const char *pid, const char *comm, const char *argv, size_t argvlen,
+		 const char *nslink)
+{
+	char path[512], line[64];
+	snprintf(line, sizeof(line), "%s\n", comm);
+	put(root, pid, "comm", line, strlen(line));
+	put(root, pid, "cmdline", argv, argvlen);
+	if (nslink) {
+		snprintf(path, sizeof(path), "%s/%s/ns/net", root, pid);
+		if (symlink(nslink, path) < 0)
+			perror("symlink");
+	}
+}
+
+static const struct tl_mesh_proc *find(const struct tl_mesh_proc *p, int n, uint64_t ns)
+{
+	for (int i = 0; i < n; i++)
+		if (p[i].netns == ns)
+			return &p[i];
+	return NULL;
+}
+
+static void test_scan(void)
+{
+	char root[] = "/tmp/tl-mesh-test-XXXXXX";
+	if (!mkdtemp(root)) {
+		CHECK(!"mkdtemp");
+		return;
+	}
+	/* pod A: envoy and pilot-agent share a namespace; envoy is kept */
+	proc(root, "120", "pilot-agent", "/usr/local/bin/pilot-agent\0proxy", 34, "net:[500]");
+	proc(root, "130", "envoy", "/usr/local/bin/envoy\0-c\0envoy-rev.json", 38, "net:[500]");
+	/* pod B: a renamed argv[0] (`exec -a envoy`), comm is the real binary */
+	proc(root, "200", "python3", "envoy\0proxy.py", 14, "net:[600]");
+	/* our own namespace (a host-network proxy): left to -i lo */
+	proc(root, "300", "envoy", "envoy", 6, "net:[1]");
+	/* not proxies */
+	proc(root, "400", "nginx", "nginx: master", 14, "net:[700]");
+	proc(root, "402", "envoyx", "/bin/envoyx", 12, "net:[701]");
+	proc(root, "403", "python3", "/opt/envoy/run.py", 18, "net:[702]");
+	/* pod C: only pilot-agent (Envoy not started yet) */
+	proc(root, "410", "pilot-agent", "pilot-agent", 12, "net:[800]");
+	/* pod D: two envoys, the lower pid wins */
+	proc(root, "510", "envoy", "envoy", 6, "net:[900]");
+	proc(root, "505", "envoy", "envoy", 6, "net:[900]");
+	/* a process whose ns link is unreadable, and one that vanished (no comm) */
+	proc(root, "600", "envoy", "envoy", 6, "bogus");
+	char path[600];
+	snprintf(path, sizeof(path), "%s/700", root);
+	mkdir(path, 0755);
+	snprintf(path, sizeof(path), "%s/self", root);
+	mkdir(path, 0755);
+
+	struct tl_mesh_proc p[8];
+	int n = tl_mesh_scan(root, 1, p, 8);
+	CHECK_EQ_INT(n, 4);
+	const struct tl_mesh_proc *a = find(p, n, 500), *b = find(p, n, 600), *c = find(p, n, 800),
+				  *d = find(p, n, 900);
+	CHECK(a && a->pid == 130 && strcmp(a->name, "envoy") == 0);
+	CHECK(b && b->pid == 200 && strcmp(b->name, "envoy") == 0);
+	CHECK(c && c->pid == 410 && strcmp(c->name, "pilot-agent") == 0);
+	CHECK(d && d->pid == 505);
+	CHECK(find(p, n, 1) == NULL);
+	CHECK(find(p, n, 700) == NULL && find(p, n, 701) == NULL && find(p, n, 702) == NULL);
+	/* the cap on namespaces holds */
+	CHECK_EQ_INT(tl_mesh_scan(root, 1, p, 2), 2);
+	CHECK_EQ_INT(tl_mesh_scan("/nonexistent-proc", 1, p, 8), 0);
+
+	char cmd[700];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
+	CHECK_EQ_INT(system(cmd), 0);
+}
+
+void test_mesh(void)
+{
+	CHECK_EQ_INT(tl_mesh_is_proxy("envoy", NULL), 1);
+	CHECK_EQ_INT(tl_mesh_is_proxy("python3", "/usr/local/bin/envoy"), 1);
+	CHECK_EQ_INT(tl_mesh_is_proxy(NULL, "pilot-agent"), 2);
+	CHECK_EQ_INT(tl_mesh_is_proxy("envoy-", "envoy/"), 0);
+	CHECK_EQ_INT(tl_mesh_is_proxy("", ""), 0);
+
+	CHECK_EQ_INT(tl_mesh_parse_nslink("net:[4026532177]"), 4026532177ull);
+	CHECK_EQ_INT(tl_mesh_parse_nslink("net:[12]x"), 0);
+	CHECK_EQ_INT(tl_mesh_parse_nslink("mnt:[12]"), 0);
+	CHECK_EQ_INT(tl_mesh_parse_nslink("net:[]"), 0);
+
+	test_scan();
+
+	char scope[4][46], err[256];
+	CHECK_EQ_INT(tl_mesh_parse_scope(" 10.0.0.1, FD00:0::1,10.0.0.2 ", scope, 4, err, sizeof(err)), 3);
+	CHECK_STR(scope[1], "fd00::1");
+	CHECK_STR(scope[2], "10.0.0.2");
+	CHECK_EQ_INT(tl_mesh_parse_scope("", scope, 4, err, sizeof(err)), 0);
+	CHECK_EQ_INT(tl_mesh_parse_scope("10.0.0.300", scope, 4, err, sizeof(err)), -1);
+	CHECK(strstr(err, "10.0.0.300") != NULL);
+	CHECK_EQ_INT(tl_mesh_parse_scope("1.1.1.1,2.2.2.2,3.3.3.3,4.4.4.4,5.5.5.5", scope, 4, err, sizeof(err)), -1);
+
+	/* control commands */
+	struct tl_command c;
+	char line[256];
+	strcpy(line, "{\"mesh\":true}");
+	tl_command_parse(line, &c);
+	CHECK_EQ_INT(c.kind, TL_CMD_MESH);
+	strcpy(line, "mesh");
+	tl_command_parse(line, &c);
+	CHECK_EQ_INT(c.kind, TL_CMD_MESH);
+	strcpy(line, "{\"mesh_filter\":\"tcp port 8080\"}");
+	tl_command_parse(line, &c);
+	CHECK_EQ_INT(c.kind, TL_CMD_MESH_FILTER);
+	CHECK_STR(c.filter, "tcp port 8080");
+	strcpy(line, "{\"mesh_scope\":\"10.1.0.5,10.1.0.6\"}");
+	tl_command_parse(line, &c);
+	CHECK_EQ_INT(c.kind, TL_CMD_MESH_SCOPE);
+	CHECK_STR(c.filter, "10.1.0.5,10.1.0.6");
+	const char *bad[] = {"{\"mesh\":\"yes\"}", "{\"mesh_scope\":true}", "{\"mesh\":true,\"stats\":true}",
+			     "{\"mesh\":false}"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		strcpy(line, bad[i]);
+		tl_command_parse(line, &c);
+		CHECK_EQ_INT(c.kind, TL_CMD_INVALID);
+	}
+
+	/* flags */
+	struct tl_args a;
+	const char *v1[] = {"x", "-i", "any", "--mesh-scope", "10.0.0.1", NULL};
+	CHECK_EQ_INT(tl_args_parse(5, (char **)v1, &a, err, sizeof(err)), TL_ARGS_OK);
+	CHECK(a.mesh && strcmp(a.mesh_scope, "10.0.0.1") == 0 && a.mesh_filter == NULL);
+	const char *v2[] = {"x", "-r", "f.pcap", "--mesh", NULL};
+	CHECK_EQ_INT(tl_args_parse(4, (char **)v2, &a, err, sizeof(err)), TL_ARGS_ERROR);
+	CHECK(strstr(err, "--mesh") != NULL);
+
+	/* the default filter compiles for loopback frames, and the outgoing-copy
+	 * prefix goes in front of the program unchanged */
+	struct bpf_program bp;
+	struct tl_kfilter kf = {0};
+	CHECK_EQ_INT(tl_filter_compile(DLT_EN10MB, 262144, TL_MESH_DEFAULT_FILTER, &bp, err, sizeof(err)), 0);
+	CHECK_EQ_INT(tl_filter_from_bpf(&bp, DLT_EN10MB, &kf, err, sizeof(err)), 0);
+	unsigned len = kf.len;
+	struct sock_filter first = kf.insns[0];
+	CHECK_EQ_INT(tl_filter_drop_outgoing(&kf, err, sizeof(err)), 0);
+	CHECK_EQ_INT(kf.len, len + 3);
+	CHECK_EQ_INT(kf.insns[0].k, (uint32_t)(SKF_AD_OFF + SKF_AD_PKTTYPE));
+	CHECK_EQ_INT(kf.insns[1].k, 4);
+	CHECK_EQ_INT(BPF_CLASS(kf.insns[2].code), BPF_RET);
+	CHECK_EQ_INT(kf.insns[2].k, 0);
+	CHECK_MEM(&kf.insns[3], &first, sizeof(first));
+	pcap_freecode(&bp);
+	tl_filter_free(&kf);
+}
