@@ -6,6 +6,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
 import { createConnection } from "node:net";
 import type { Readable } from "node:stream";
+import { Backoff } from "./backoff.js";
 
 export interface SidecarOptions {
   /** The tapline-capture binary. */
@@ -42,7 +43,7 @@ export interface SidecarStats {
   state: string;
   /** Runs that ended unexpectedly and were restarted. */
   restarts: number;
-  /** Total time without a running sidecar after a failure, in ms. */
+  /** Total time without a running sidecar after a failure, in ms (a gap still going on included). */
   gapMs: number;
   /** Kernel drops over all runs (PACKET_STATISTICS). */
   kernelDropped: number;
@@ -60,7 +61,9 @@ export class SidecarError extends Error {
 export class Sidecar {
   private child: ChildProcess | null = null;
   private stopped = false;
-  private delay: number;
+  private readonly backoff: Backoff;
+  /** When the sidecar died, while it is being restarted (0 otherwise). */
+  private downSince = 0;
   private state = "starting";
   private restarts = 0;
   private gapMs = 0;
@@ -79,7 +82,7 @@ export class Sidecar {
     if (!existsSync(opts.path)) {
       throw new SidecarError(`capture sidecar not found at ${opts.path}; build it with: make -C native`);
     }
-    this.delay = opts.restartMinMs ?? 250;
+    this.backoff = new Backoff(opts.restartMinMs ?? 250, opts.restartMaxMs ?? 10_000);
   }
 
   /** Starts the first run; resolves once it streams, rejects when it exits before (with its error line). */
@@ -91,7 +94,7 @@ export class Sidecar {
     return {
       state: this.state,
       restarts: this.restarts,
-      gapMs: this.gapMs,
+      gapMs: this.gapMs + (this.downSince ? Date.now() - this.downSince : 0),
       kernelDropped: this.past.kernel_dropped + this.current.kernel_dropped,
       kernelReceived: this.past.kernel_received + this.current.kernel_received,
       lastError: this.lastError,
@@ -117,6 +120,8 @@ export class Sidecar {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    if (this.downSince) this.gapMs += Date.now() - this.downSince; // the gap ends with the capture
+    this.downSince = 0;
     clearTimeout(this.timer);
     const child = this.child;
     if (child && child.exitCode === null && child.signalCode === null) {
@@ -193,17 +198,18 @@ export class Sidecar {
             onFailedStart?.(new SidecarError(`capture sidecar ${how}: ${this.lastError || "no output"}`));
             return;
           }
-          // A run that lasted a while earns a fresh backoff.
-          if (Date.now() - started > 30_000) this.delay = o.restartMinMs ?? 250;
+          const delay = this.backoff.next(started);
           this.restarts++;
           this.state = "restarting";
-          const down = Date.now();
-          o.log?.(`capture sidecar ${how}; restarting in ${this.delay} ms (restart ${this.restarts})`);
+          const down = (this.downSince = Date.now());
+          o.log?.(`capture sidecar ${how}; restarting in ${delay} ms (restart ${this.restarts})`);
           this.timer = setTimeout(() => {
             if (this.stopped) return;
-            this.run(() => (this.gapMs += Date.now() - down));
-          }, this.delay);
-          this.delay = Math.min(this.delay * 2, o.restartMaxMs ?? 10_000);
+            this.run(() => {
+              this.gapMs += Date.now() - down;
+              this.downSince = 0;
+            });
+          }, delay);
         });
       });
     });

@@ -15,7 +15,7 @@ import { HubClient, type HubClientOptions, type HubClientStats } from "../hubcli
 import { captureFilter, tappedIps } from "../k8s/tapTarget.js";
 import type { PodWatcher } from "../k8s/watcher.js";
 import { PcapRing, type PcapRingStats } from "../pcapring/index.js";
-import { createEngine, flowHash, type DissectEngine } from "../shard/index.js";
+import { allDissectorNames, createEngine, enabledNames, flowHash, resolveDissectorNames, type DissectEngine, type EngineHealth } from "../shard/index.js";
 import { Sidecar, type SidecarStats } from "./sidecar.js";
 import { TlsStatus } from "./tlsStatus.js";
 
@@ -44,6 +44,7 @@ export interface WorkerOptions {
   stateDir?: string;
   /** Bytes the PCAP ring keeps on disk; 0 = no ring. */
   pcapLimitBytes?: number;
+  /** Dissectors new flows are detected with (default all); a TapConfig with dissectors replaces this set while it lasts. */
   dissectors?: string[];
   /** Percent of flows dissected (1..100), chosen by a symmetric hash of the 4-tuple. */
   sampleRate?: number;
@@ -60,6 +61,9 @@ export interface WorkerOptions {
   hub?: Partial<Pick<HubClientOptions, "maxQueueEntries" | "batchMaxEntries" | "batchMaxMs" | "reconnectMinMs" | "reconnectMaxMs">>;
   sidecarRestartMinMs?: number;
   sidecarRestartMaxMs?: number;
+  /** Delay before restarting a dead dissecting thread (default 250 ms doubling to 10 s). */
+  threadRestartMinMs?: number;
+  threadRestartMaxMs?: number;
   onEntry?(entry: EntryInit): void;
   log?(message: string): void;
 }
@@ -78,6 +82,12 @@ export interface RuntimeStats {
   podsResolved: boolean;
   filter: string;
   rssBytes: number;
+  /** Dissecting thread deaths, restarts and what they cost. */
+  threads: EngineHealth;
+  /** The dissectors new flows are detected with. */
+  dissectorsEnabled: string[];
+  /** Configuration the worker ignored (e.g. unknown dissector names in the TapConfig). */
+  warnings: string[];
 }
 
 export interface RunningWorker {
@@ -89,6 +99,8 @@ export interface RunningWorker {
   readonly ring?: PcapRing;
   readonly hub?: HubClient;
   readonly pods?: PodWatcher;
+  /** The dissection engine (tests reach a dissecting thread through engine.thread(i)). */
+  readonly engine: DissectEngine;
   stop(): Promise<RuntimeStats>;
 }
 
@@ -124,8 +136,6 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
   };
 
   let entries = 0;
-  /** A dissecting thread died: its flows are no longer dissected; reported, never silent. */
-  let engineError = "";
   let pods: PodWatcher | undefined;
   let hub: HubClient | undefined;
   let engine: DissectEngine;
@@ -159,10 +169,9 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
       mainShard: opts.mainThread !== "read",
       onEntry,
       onEncoded,
-      onError: (err) => {
-        engineError = err.message;
-        log(err.message);
-      },
+      restartMinMs: opts.threadRestartMinMs,
+      restartMaxMs: opts.threadRestartMaxMs,
+      log,
     });
   } catch (err) {
     throw new WorkerConfigError((err as Error).message);
@@ -222,6 +231,31 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
     readerTotals.truncated += s.truncated;
     reader = null;
     return s;
+  };
+
+  // ---- tap target -> dissectors ----
+  let warnings: string[] = [];
+  /**
+   * TapConfig.dissectors replaces the worker's own set (--dissectors, default all) while that
+   * config lasts; an empty list gives the worker's own set back. Unknown names are ignored with
+   * a warning (log and WorkerStats.warnings, cleared by the next config); a list with no known
+   * name at all keeps the worker's own set. New flows use the new set; see shard/switch.ts for
+   * flows already assigned to a dissector (they keep it until they end).
+   */
+  const own = resolveDissectorNames(opts.dissectors ?? []).names;
+  const applyTapDissectors = (requested: readonly string[]) => {
+    const { names, unknown } = resolveDissectorNames(requested);
+    warnings = [];
+    if (unknown.length) {
+      const list = unknown.map((n) => JSON.stringify(n)).join(", ");
+      const fallback = names.length ? "" : `; no known name left, so the worker's own set applies (${enabledNames(own).join(", ")})`;
+      warnings.push(`tap config: unknown dissector ${list} ignored (available: ${allDissectorNames().join(", ")})${fallback}`);
+    }
+    const next = names.length ? names : own;
+    const before = engine.dissectorsEnabled.join(",");
+    engine.setDissectors(next);
+    for (const w of warnings) log(w);
+    if (engine.dissectorsEnabled.join(",") !== before) log(`dissectors for new flows: ${engine.dissectorsEnabled.join(", ")}`);
   };
 
   // ---- tap target -> kernel filter ----
@@ -284,6 +318,7 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
       ...opts.hub,
       onTap: (config) => {
         tap = config;
+        applyTapDissectors(config.dissectors ?? []);
         if (config.sampleRate && config.sampleRate >= 1 && config.sampleRate <= 100) sampleRate = config.sampleRate;
         updateFilter();
       },
@@ -302,7 +337,7 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
   let tlsStatus: TlsStatus | undefined;
   let captureState = opts.read ? "reading" : "starting";
   const stats = (): RuntimeStats => ({
-    captureState: engineError ? `failed: ${engineError}` : sidecar ? sidecar.stats().state : captureState,
+    captureState: sidecar ? sidecar.stats().state : captureState,
     reader: readerStats(),
     pipeline: engine.stats(),
     sampledOut,
@@ -313,6 +348,9 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
     podsResolved: !!pods,
     filter,
     rssBytes: process.memoryUsage.rss(),
+    threads: engine.health(),
+    dissectorsEnabled: engine.dissectorsEnabled,
+    warnings: [...warnings],
   });
   const workerStats = (): WorkerStatsInit => {
     const s = stats();
@@ -335,6 +373,13 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
       dissectors: Object.entries(p.dissectors).map(([name, d]) => ({ name, messages: d.messages, errors: d.errors + d.bugs })),
       tlsTargets: tlsStatus?.targets(),
       captureState: sc && sc.restarts > 0 ? `${s.captureState} (sidecar restarted ${sc.restarts}x, ${(sc.gapMs / 1000).toFixed(1)} s without capture)` : s.captureState,
+      sidecarRestarts: sc?.restarts ?? 0,
+      captureGapMs: Math.round(sc?.gapMs ?? 0),
+      threadRestarts: s.threads.threadRestarts,
+      threadFlowsLost: s.threads.threadFlowsLost,
+      threadPacketsLost: s.threads.threadPacketsLost,
+      dissectorsEnabled: s.dissectorsEnabled,
+      warnings: s.warnings,
     };
   };
   const statsTimer = setInterval(() => hub?.sendStats(workerStats()), opts.statsIntervalMs ?? 5000);
@@ -408,5 +453,5 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
     if (err instanceof Error && err.name === "SidecarError") throw new WorkerConfigError(err.message);
     throw err;
   }
-  return { done: finished, stats, workerStats, sidecar, ring, hub, pods, stop };
+  return { done: finished, stats, workerStats, sidecar, ring, hub, pods, engine, stop };
 }

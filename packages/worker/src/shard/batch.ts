@@ -38,6 +38,8 @@ export type ToShard =
   | { type: "tick"; nowNs: number }
   | { type: "stats" }
   | { type: "finish" }
+  /** New flows are detected with these dissectors from now on (registered names; empty = all). */
+  | { type: "dissectors"; names: string[] }
   | { type: "k8s"; event: K8sEvent };
 
 /** A pod or service change from the watch, replayed into each thread's own IpIndex. */
@@ -49,7 +51,8 @@ export interface K8sEvent {
 
 /** Shard thread -> main thread. */
 export type FromShard =
-  | { type: "done"; buf: ArrayBuffer; entries: ArrayBuffer | null }
+  /** `flows`: the flows the thread holds after the batch (lost if it dies now). */
+  | { type: "done"; buf: ArrayBuffer; entries: ArrayBuffer | null; flows: number }
   | { type: "entries"; entries: ArrayBuffer | null }
   | { type: "stats"; stats: unknown }
   | { type: "finished"; entries: ArrayBuffer | null; stats: unknown };
@@ -86,6 +89,8 @@ export function unpackEntries(ab: ArrayBuffer | null, onEntry: (bytes: Uint8Arra
 
 export interface ShardInit {
   shard: number;
+  /** Restarts of this shard's thread so far: part of entry ids, which must not repeat. */
+  generation: number;
   workerId: string;
   idPrefix: string;
   node: string;

@@ -4,9 +4,9 @@
 import { parentPort, workerData } from "node:worker_threads";
 import { Entry, type EntryInit } from "@tapline/protocol";
 import type { V1Pod, V1Service } from "@kubernetes/client-node";
-import { selectDissectors } from "../dissectors/registry.js";
 import { Pipeline } from "../flows/index.js";
 import { IpIndex } from "../k8s/ipIndex.js";
+import { DissectorSwitch } from "./switch.js";
 import { packEntries, readRecords, type FromShard, type K8sEvent, type ShardInit, type ToShard } from "./batch.js";
 
 const init = workerData as ShardInit;
@@ -24,10 +24,11 @@ const onEntry = (e: EntryInit) => {
   }
   out.push(Entry.encode(e).finish());
 };
+const dissectors = new DissectorSwitch(init.dissectors);
 const pipeline = new Pipeline({
-  workerId: `${init.idPrefix}.${init.shard}`,
+  workerId: `${init.idPrefix}.${init.shard}${init.generation ? `r${init.generation}` : ""}`,
   node: init.node,
-  dissectors: selectDissectors(init.dissectors),
+  dissectors: dissectors.dissectors,
   limits: init.limits,
   flowLimits: init.flowLimits,
   onEntry,
@@ -55,7 +56,7 @@ port.on("message", (msg: ToShard) => {
     case "batch": {
       readRecords(Buffer.from(msg.buf), msg.used, push);
       const entries = take();
-      send({ type: "done", buf: msg.buf, entries }, entries ? [msg.buf, entries] : [msg.buf]);
+      send({ type: "done", buf: msg.buf, entries, flows: pipeline.getStats().flowsActive }, entries ? [msg.buf, entries] : [msg.buf]);
       return;
     }
     case "tick": {
@@ -66,6 +67,9 @@ port.on("message", (msg: ToShard) => {
     }
     case "k8s":
       k8s(msg.event);
+      return;
+    case "dissectors":
+      dissectors.set(msg.names);
       return;
     case "stats":
       send({ type: "stats", stats: pipeline.getStats() });
