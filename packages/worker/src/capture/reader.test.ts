@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { Readable } from "node:stream";
 import fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
-import { CaptureFormatError, PcapReader, readCaptureStream } from "./index.js";
+import { CaptureFormatError, PcapReader, readCaptureFile, readCaptureStream } from "./index.js";
 
 const fixtures = new URL("./__fixtures__/", import.meta.url).pathname;
 const tmp = mkdtempSync(join(tmpdir(), "tapline-reader-"));
@@ -153,6 +153,41 @@ function block(type: number, body: Buffer): Buffer {
   b.writeUInt32LE(total, total - 4);
   return b;
 }
+
+describe("readCaptureFile (one reused read buffer)", () => {
+  it("yields the same packets as a stream of fresh chunks, records crossing many 1 MiB reads", async () => {
+    // ~5 MB of records of varied sizes (up to 64 KiB) with distinct bytes, so a packet view
+    // that outlived its read (the buffer is overwritten by the next read) would show.
+    const parts: Buffer[] = [Buffer.from("d4c3b2a1020004000000000000000000ffff000001000000", "hex")];
+    let seed = 7;
+    for (let i = 0; parts.length < 400; i++) {
+      seed = (seed * 1103515245 + 12345) >>> 0;
+      const len = 1 + (seed % 65535);
+      const rec = Buffer.alloc(16 + len);
+      rec.writeUInt32LE(i, 0);
+      rec.writeUInt32LE(len, 8);
+      rec.writeUInt32LE(len, 12);
+      for (let k = 0; k < len; k++) rec[16 + k] = (i * 31 + k) & 0xff;
+      parts.push(rec);
+    }
+    const file = join(tmp, "big.pcap");
+    writeFileSync(file, Buffer.concat(parts));
+    const viaFile: Buffer[] = [];
+    const fileStats = await readCaptureFile(file, (_lt, _ts, data) => viaFile.push(Buffer.from(data)));
+    const viaStream: Buffer[] = [];
+    await readCaptureStream(Readable.from([readFileSync(file)]), (_lt, _ts, data) => viaStream.push(Buffer.from(data)));
+    expect(fileStats.packets).toBe(399);
+    expect(viaFile.length).toBe(399);
+    for (let i = 0; i < viaStream.length; i++) expect(viaFile[i].equals(viaStream[i])).toBe(true);
+  });
+
+  it("rejects a file that is not a capture, and a missing file, with an error", async () => {
+    const file = join(tmp, "not-a-capture.txt");
+    writeFileSync(file, "hello, this is text\n".repeat(10));
+    await expect(readCaptureFile(file, () => {})).rejects.toThrow(CaptureFormatError);
+    await expect(readCaptureFile(join(tmp, "missing.pcap"), () => {})).rejects.toThrow(/ENOENT/);
+  });
+});
 
 describe("PcapReader on bad input", () => {
   it("rejects a file that is not a capture with a clear error", async () => {

@@ -104,7 +104,7 @@ export class PcapReader {
     if (!this.headerDone) {
       const used = this.readHeader(buf);
       if (used < 0) {
-        this.rest = buf;
+        this.rest = Buffer.from(buf); // the chunk is lent: the caller may reuse it
         return;
       }
       off = used;

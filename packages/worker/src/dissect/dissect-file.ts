@@ -1,6 +1,6 @@
 // Offline dissection of a capture file or stream: reader -> Pipeline -> entries.
 import type { EntryInit } from "@tapline/protocol";
-import { CaptureFormatError, openCaptureSource, readCaptureStream, type ReaderStats } from "../capture/index.js";
+import { CaptureFormatError, openCaptureSource, readCaptureFile, readCaptureStream, type ReaderStats } from "../capture/index.js";
 import { selectDissectors } from "../dissectors/registry.js";
 import type { Dissector, DissectLimits } from "../dissectors/types.js";
 import { Pipeline, type FlowLimits, type PipelineStats } from "../flows/index.js";
@@ -43,7 +43,11 @@ export async function dissectFile(path: string, opts: DissectOptions): Promise<D
   });
   let reader: ReaderStats;
   try {
-    reader = await readCaptureStream(openCaptureSource(path), (lt, ts, data) => pipeline.pushPacket(lt, ts, data), opts.afterChunk);
+    const onPacket = (lt: number, ts: number, data: Buffer) => pipeline.pushPacket(lt, ts, data);
+    reader =
+      path === "-" || path.startsWith("unix:")
+        ? await readCaptureStream(openCaptureSource(path), onPacket, opts.afterChunk)
+        : await readCaptureFile(path, onPacket, opts.afterChunk);
   } catch (err) {
     if (err instanceof CaptureFormatError) throw new DissectInputError(`${path}: ${err.message}`);
     const code = (err as NodeJS.ErrnoException).code;

@@ -15,12 +15,15 @@ export class BodyCollector {
   /** Bytes seen on the wire after de-chunking (RFC 9112 §7.1.3: the decoded length). */
   size = 0;
   private cap = 0;
+  private expected = 0;
 
-  reset(cap: number): void {
+  /** `expected`: the declared body length when known (Content-Length), so one buffer of the right size is allocated. */
+  reset(cap: number, expected = 0): void {
     this.buf = null;
     this.kept = 0;
     this.size = 0;
     this.cap = cap;
+    this.expected = expected > cap ? cap : expected;
   }
 
   add(data: Buffer, start: number, end: number): void {
@@ -29,7 +32,12 @@ export class BodyCollector {
     const n = Math.min(this.cap - this.kept, end - start);
     let buf = this.buf;
     if (!buf || this.kept + n > buf.length) {
-      const grown = Buffer.allocUnsafe(buf ? Math.min(this.cap, Math.max(buf.length * 2, this.kept + n)) : n);
+      // Doubling from the first part's size copied a 64 KiB body about twice in six allocations.
+      // With a declared length, grow straight towards it, but never past 8x the bytes received:
+      // a header declaring a big body and sending none must not make us hold the cap per flow.
+      const want = this.kept + n;
+      const size = this.expected > want ? Math.min(this.expected, Math.max(want * 8, buf ? buf.length * 2 : 0)) : buf ? Math.max(buf.length * 2, want) : n;
+      const grown = Buffer.allocUnsafe(Math.min(this.cap, size));
       if (buf) buf.copy(grown, 0, 0, this.kept);
       this.buf = buf = grown;
     }

@@ -182,8 +182,8 @@ class MessageReader {
     this.trailers = undefined;
     this.size = used;
     this.startNs = firstNs;
-    this.body.reset(this.s.ctx.limits.maxBodyBytes);
     this.state = this.s.headDone(this, head);
+    this.body.reset(this.s.ctx.limits.maxBodyBytes, this.state === State.BodyLength ? head.contentLength : 0);
     if (this.state === State.BodyLength) this.remaining = head.contentLength;
     else if (this.state === State.Head) this.s.messageDone(this, lastNs, false);
     return { kind: "used", used };
