@@ -16,4 +16,6 @@ export type FilterAst =
   | { kind: "not"; operand: FilterAst; pos: number }
   /** A bare field (or protocol name): true when the value is truthy (non-empty, non-zero, true). */
   | { kind: "test"; field: string; key?: string; pos: number }
-  | { kind: "compare"; field: string; key?: string; op: CompareOp; value: Literal; pos: number };
+  | { kind: "compare"; field: string; key?: string; op: CompareOp; value: Literal; pos: number }
+  /** `field in (v1, v2, ...)`: any value equals one of `values` (all of the field's type, at least one). `not in` is `not` over it. */
+  | { kind: "in"; field: string; key?: string; values: Literal[]; pos: number };

@@ -96,6 +96,10 @@ function sexp(ast: FilterAst): string {
       const shown = v.type === "regex" ? `/${v.source}/${v.flags}` : JSON.stringify(v.value);
       return `(${ast.op} ${ast.key === undefined ? ast.field : `${ast.field}[${ast.key}]`} ${shown})`;
     }
+    case "in": {
+      const shown = ast.values.map((v) => (v.type === "regex" ? `/${v.source}/` : JSON.stringify(v.value))).join(" ");
+      return `(in ${ast.key === undefined ? ast.field : `${ast.field}[${ast.key}]`} ${shown})`;
+    }
   }
 }
 
@@ -119,6 +123,12 @@ describe("grammar", () => {
     ["request.path matches /^\\/api\\/[a-z/]+$/i", "(matches request.path /^\\/api\\/[a-z/]+$/i)"],
     ['request.path matches "^/api"', "(matches request.path /^/api/)"],
     ['timestamp >= "2026-11-23T10:00:00Z"', `(>= timestamp ${T0})`],
+    ['request.method in ("GET", \'POST\')', '(in request.method "GET" "POST")'],
+    ["response.status in (500,502 , 503)", "(in response.status 500 502 503)"],
+    ['dst.namespace not in ("kube-system") and http', '(and (not (in dst.namespace "kube-system")) http)'],
+    ['not request.headers["Accept"] in ("a") or tls', '(or (not (in request.headers[accept] "a")) tls)'],
+    ['timestamp in ("2026-11-23T10:00:00Z", 0)', `(in timestamp ${T0} 0)`],
+    ["tls in (true)", "(in tls true)"],
   ])("%s", (text, expected) => {
     expect(sexp(parseFilter(text))).toBe(expected);
   });
@@ -189,6 +199,18 @@ describe("operators and fields", () => {
     ['summary.target == "payments,orders"', ["w2-2"]],
     ['summary.status == "grpc 14"', ["w1-2"]],
     ["true and not false", all.map((e) => e.id!)],
+    ['request.method in ("GET", "PUT")', ["w1-1", "w1-3"]],
+    ['request.method in ("get")', []],
+    ["response.status in (500, 502, 503)", ["w1-1"]],
+    ["response.status not in (200, 503)", ["w2-1", "w2-2", "w3-1", "w3-2"]],
+    ['dst.namespace not in ("shop")', ["w1-2", "w1-3", "w2-1", "w2-2", "w3-1", "w3-2"]],
+    ['request.headers["accept"] in ("application/xml", "x")', ["w1-1"]],
+    ['request.headers["accept"] not in ("text/html")', ["w1-2", "w1-3", "w2-1", "w2-2", "w3-1", "w3-2"]],
+    ['request.topic in ("orders")', ["w2-2"]],
+    ['request.command in ("GET", "SET") and redis', ["w2-1"]],
+    ['protocol in ("dns", "tcp")', ["w3-1", "w3-2"]],
+    ["grpc.status in (14, -1) and http2", ["w1-2", "w1-3"]],
+    ["http in (true) and tls in (true)", ["w1-2"]],
   ])("%s", (filter, expected) => {
     expect(ids(filter)).toEqual(expected);
   });
@@ -230,6 +252,20 @@ describe("errors carry the position", () => {
     ["request.headers[accept]", "expected a quoted name after '[' at 16 (e.g. request.headers[\"content-type\"])"],
     ["request.headers['accept' == 'x'", "expected ']' at 25"],
     ['timestamp > "yesterday"', "invalid date 'yesterday' at 12 (e.g. \"2026-11-23T10:00:00Z\")"],
+    ["response.status in ()", "empty list after 'in' at 19 (give at least one value)"],
+    ['request.method in "GET"', "expected '(' after 'in' at 18 (e.g. request.method in (\"a\", \"b\"))"],
+    ["response.status in 500", "expected '(' after 'in' at 19 (e.g. response.status in (500, 503))"],
+    ['request.method in ("GET", "POST"', "expected ')' at 32 (to close '(' at 18)"],
+    ['request.method in ("GET" "POST")', "unexpected token '\"POST\"' at 25 (expected ',' or ')')"],
+    ['request.method in ("GET",)', "expected a value after ',' at 25"],
+    ["response.status in (", "expected a value after '(' at 20"],
+    ['response.status in (500, "503")', "cannot compare number field 'response.status' with a string at 25"],
+    ['request.method in ("GET", 1)', "cannot compare string field 'request.method' with a number at 26"],
+    ["request.path in (/a/)", "a /regex/ goes only after 'matches' at 17"],
+    ['request.method not ("GET")', "unexpected token 'not' at 15"],
+    ["in (1)", "unexpected token 'in' at 0"],
+    ['request.method inn ("GET")', "unexpected token 'inn' at 15 (did you mean 'in'?)"],
+    [`response.status in (${Array.from({ length: 1001 }, (_, i) => i).join(",")})`, "more than 1000 values after 'in' at 3910"],
   ])("%s", (text, message) => {
     let caught: unknown;
     try {
@@ -282,6 +318,20 @@ describe("compileFilter", () => {
     expect(negated).toEqual({ where: "(src_pod = ?)", params: ["a"], exact: false });
     const cmd = compileFilter('request.command == "GET"').sql;
     expect(cmd).toEqual({ where: "(method = ?)", params: ["GET"], exact: false });
+  });
+
+  it("compiles `in` to SQL IN over the column, exact for exact columns", () => {
+    expect(compileFilter("response.status in (500, 502, 503)").sql).toEqual({ where: "(status_code IN (?, ?, ?))", params: [500, 502, 503], exact: true });
+    expect(compileFilter('dst.namespace not in ("kube-system", "tapline")').sql).toEqual({
+      where: "NOT (dst_namespace IN (?, ?))", params: ["kube-system", "tapline"], exact: true,
+    });
+    // request.method narrows through the method column (gRPC's service/method is the guard).
+    expect(compileFilter('request.method in ("GET", "POST")').sql).toEqual({
+      where: "((method IN (?, ?)) OR (instr(method, '/') > 0))", params: ["GET", "POST"], exact: false,
+    });
+    expect(compileFilter('request.method in ("GET", "")').sql).toEqual({ where: "1", params: [], exact: false });
+    expect(compileFilter('request.headers["x"] in ("a")').sql).toEqual({ where: "1", params: [], exact: false });
+    expect(compileFilter("tls in (true, false)").sql.exact).toBe(true);
   });
 
   it("compiles every example and every field's example", () => {

@@ -13,6 +13,8 @@ export type TokenKind =
   | "true"
   | "false"
   | "op" // ==, !=, <, <=, >, >=, contains, startsWith, endsWith, matches
+  | "in"
+  | ","
   | "("
   | ")"
   | "["
@@ -41,6 +43,7 @@ const wordKinds: Record<string, TokenKind> = {
   startsWith: "op",
   endsWith: "op",
   matches: "op",
+  in: "in",
 };
 
 const simpleEscapes: Record<string, string> = {
@@ -117,7 +120,7 @@ export function tokenize(text: string): Token[] {
       tokens.push({ kind: "op", text: one, pos: start, end: i + 1 });
     } else if (one === "!") {
       tokens.push({ kind: "not", text: one, pos: start, end: i + 1 });
-    } else if (one === "(" || one === ")" || one === "[" || one === "]") {
+    } else if (one === "(" || one === ")" || one === "[" || one === "]" || one === ",") {
       tokens.push({ kind: one, text: one, pos: start, end: i + 1 });
     } else {
       const ch = String.fromCodePoint(text.codePointAt(i)!);

@@ -3,8 +3,9 @@
 //   or         := and (("or" | "||") and)*
 //   and        := unary (("and" | "&&") unary)*
 //   unary      := ("not" | "!") unary | primary
-//   primary    := "(" or ")" | "true" | "false" | field ("[" string "]")? (op value)?
+//   primary    := "(" or ")" | "true" | "false" | field ("[" string "]")? (op value | "not"? "in" list)?
 //   op         := "==" | "!=" | "<" | "<=" | ">" | ">=" | "contains" | "startsWith" | "endsWith" | "matches"
+//   list       := "(" value ("," value)* ")"
 //   value      := string | number | "true" | "false" | regex
 import type { CompareOp, FilterAst, Literal } from "./ast.js";
 import { FilterSyntaxError } from "./errors.js";
@@ -15,7 +16,9 @@ import type { Token } from "./lexer.js";
 
 const orderingOps = new Set<CompareOp>(["<", "<=", ">", ">="]);
 const stringOps = new Set<CompareOp>(["contains", "startsWith", "endsWith", "matches"]);
-const keywords = ["and", "or", "not", "contains", "startsWith", "endsWith", "matches", "true", "false"];
+const keywords = ["and", "or", "not", "in", "contains", "startsWith", "endsWith", "matches", "true", "false"];
+/** Values of one `in` list at most: each becomes one SQL parameter (SQLite allows 32766 per statement). */
+export const MAX_IN_VALUES = 1000;
 const allowedRegexFlags = /^[imsu]*$/; // g and y make RegExp.test stateful
 
 export function parseFilter(text: string): FilterAst {
@@ -111,6 +114,13 @@ class Parser {
       throw new FilterSyntaxError(`field '${spec.name}' needs a name in brackets`, name.end, name.end + 1, `e.g. ${spec.name}["content-type"]`);
     }
     const opTok = this.peek();
+    if (opTok.kind === "in" || (opTok.text === "not" && this.tokens[this.i + 1]?.kind === "in")) {
+      const negated = opTok.kind === "not";
+      if (negated) this.next();
+      const node: FilterAst = { kind: "in", field: spec.name, values: this.parseList(spec, this.next()), pos: name.pos };
+      if (key !== undefined) node.key = key;
+      return negated ? { kind: "not", operand: node, pos: opTok.pos } : node;
+    }
     if (opTok.kind !== "op") {
       return key === undefined ? { kind: "test", field: spec.name, pos: name.pos } : { kind: "test", field: spec.name, key, pos: name.pos };
     }
@@ -124,6 +134,30 @@ class Parser {
     if (key !== undefined) node.key = key;
     return node;
   }
+
+  /** `"(" value ("," value)* ")"` after `in`; every value type-checked as the operand of `==`. */
+  private parseList(spec: FieldSpec, inTok: Token): Literal[] {
+    const open = this.next();
+    if (open.kind !== "(") throw new FilterSyntaxError("expected '(' after 'in'", open.pos, open.end, `e.g. ${spec.name} in (${listExample(spec)})`);
+    if (this.peek().kind === ")") throw new FilterSyntaxError("empty list after 'in'", open.pos, this.peek().end, "give at least one value");
+    const values: Literal[] = [];
+    let after = open;
+    for (;;) {
+      const valueTok = this.next();
+      const value = literalOf(valueTok);
+      if (!value) throw new FilterSyntaxError(`expected a value after '${after.text}'`, valueTok.pos, valueTok.end);
+      values.push(checkTypes(spec, "==", inTok, value, valueTok));
+      if (values.length > MAX_IN_VALUES) throw new FilterSyntaxError(`more than ${MAX_IN_VALUES} values after 'in'`, valueTok.pos, valueTok.end);
+      after = this.next();
+      if (after.kind === ")") return values;
+      if (after.kind === "eof") throw new FilterSyntaxError("expected ')'", after.pos, after.end, `to close '(' at ${open.pos}`);
+      if (after.kind !== ",") throw new FilterSyntaxError(`unexpected token '${after.text}'`, after.pos, after.end, "expected ',' or ')'");
+    }
+  }
+}
+
+function listExample(spec: FieldSpec): string {
+  return spec.type === "number" ? "500, 503" : spec.type === "boolean" ? "true" : '"a", "b"';
 }
 
 function literalOf(t: Token): Literal | undefined {

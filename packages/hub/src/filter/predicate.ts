@@ -41,6 +41,11 @@ export function buildPredicate(ast: FilterAst): Predicate {
       }
       return fieldPredicate(spec(ast.field), ast.key ?? "", valueTest(ast.op, ast.value));
     }
+    case "in": {
+      // The parser made every value the field's type: a Set lookup is `==` against each.
+      const set = new Set<FieldValue>(ast.values.map((v) => (v.type === "regex" ? v.source : v.value)));
+      return fieldPredicate(spec(ast.field), ast.key ?? "", (v) => set.has(v));
+    }
   }
 }
 

@@ -87,7 +87,31 @@ function bounds(ast: FilterAst): Bounds {
       }
       return leaf(spec(ast.field), ast.op, ast.value);
     }
+    case "in":
+      return inBounds(spec(ast.field), ast.values);
   }
+}
+
+/**
+ * `f in (a, b, ...)` is `f == a or f == b or ...`: one IN over a column that holds the value
+ * (an indexed column's index serves it), else the disjunction of the `==` leaves.
+ */
+function inBounds(field: FieldSpec, values: Literal[]): Bounds {
+  const m = field.sql;
+  const plain = values.map((v) => (v.type === "regex" ? v.source : v.value));
+  const list = plain.map(() => "?").join(", ");
+  if (m.kind === "exact" && field.type !== "boolean") return exactBounds(clause(`${m.column} IN (${list})`, ...plain));
+  // `equal` says nothing about empty values (see leaf()), so a list with "" cannot be narrowed.
+  if (m.kind === "equal" && !plain.includes("")) {
+    const pos = clause(`${m.column} IN (${list})`, ...plain);
+    return { pos: m.guard ? or(pos, clause(m.guard)) : pos, neg: TRUE, exact: false };
+  }
+  let b = leaf(field, "==", values[0]!);
+  for (const v of values.slice(1)) {
+    const r = leaf(field, "==", v);
+    b = { pos: or(b.pos, r.pos), neg: and(b.neg, r.neg), exact: b.exact && r.exact };
+  }
+  return b;
 }
 
 function spec(name: string): FieldSpec {

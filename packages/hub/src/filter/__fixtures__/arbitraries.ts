@@ -130,7 +130,14 @@ function compareArb(f: FieldSpec): fc.Arbitrary<string> {
       ),
     );
   }
-  return fc.oneof({ weight: 1, arbitrary: name }, { weight: 4, arbitrary: fc.tuple(name, opValue).map(([n, ov]) => `${n} ${ov}`) });
+  // `in` / `not in` with 1 to 4 values of the field's type (dates for timestamp, as the parser allows).
+  const one = f.type === "boolean" ? fc.constantFrom("true", "false") : f.type === "number" ? (f.name === "timestamp" ? timestampLit : num.map(String)) : stringLit;
+  const inList = fc.tuple(fc.constantFrom("in", "not in"), fc.array(one, { minLength: 1, maxLength: 4 })).map(([o, vs]) => `${o} (${vs.join(", ")})`);
+  return fc.oneof(
+    { weight: 1, arbitrary: name },
+    { weight: 4, arbitrary: fc.tuple(name, opValue).map(([n, ov]) => `${n} ${ov}`) },
+    { weight: 1, arbitrary: fc.tuple(name, inList).map(([n, l]) => `${n} ${l}`) },
+  );
 }
 
 const leaf = fc.constantFrom(...FIELD_SPECS).chain(compareArb);
@@ -167,6 +174,10 @@ export function leafFilters(): string[] {
         for (const op of ["==", "!=", "contains", "startsWith", "endsWith"]) for (const v of stringValues) out.push(`${name} ${op} ${JSON.stringify(v)}`);
         for (const r of regexes) out.push(`${name} matches ${JSON.stringify(r)}`);
       }
+      // `in` over pooled values: pairs, with and without "" (which `equal` mappings cannot narrow).
+      const pool = f.type === "boolean" ? ["true", "false"] : f.type === "number" ? (f.name === "timestamp" ? timestamps : numbers.map(String)) : stringValues.map((v) => JSON.stringify(v));
+      for (let i = 0; i < pool.length; i++) out.push(`${name} in (${pool[i]})`, `${name} in (${pool[i]}, ${pool[(i * 7 + 3) % pool.length]})`);
+      out.push(`${name} in (${pool.join(", ")})`);
     }
   }
   return out;
