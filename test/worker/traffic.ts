@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startHub, type RunningHub } from "@tapline/hub";
+import { startWorker, type RunningWorker, type WorkerOptions } from "@tapline/worker";
 import type { NetnsPair } from "../helpers/netns.js";
 
 export const TOKEN = "worker-e2e-token";
@@ -16,6 +17,29 @@ export function tempDir(prefix: string): { dir: string; remove(): void } {
 
 export function hub(port = 0, storagePath = ":memory:"): Promise<RunningHub> {
   return startHub({ port, token: TOKEN, storagePath, storageLimitBytes: 64 << 20, redact: { defaults: true, keys: [], valuePatterns: [] } });
+}
+
+/** A worker capturing on the veth in namespace `a` through the real sidecar, sending to `hubUrl`, stats every 300 ms. */
+export function e2eWorker(pair: NetnsPair, hubUrl: string, extra: WorkerOptions = {}): Promise<RunningWorker> {
+  return startWorker({
+    hubUrl,
+    token: TOKEN,
+    workerId: "e2e-worker",
+    node: "node-e2e",
+    interfaces: [pair.ifA],
+    sidecarPath,
+    sidecarWrap: ["ip", "netns", "exec", pair.a],
+    kubeconfig: false,
+    pcapLimitBytes: 4 << 20,
+    statsIntervalMs: 300,
+    hub: { batchMaxMs: 50, reconnectMinMs: 100, reconnectMaxMs: 300 },
+    ...extra,
+  });
+}
+
+/** The hub's /api/workers list. */
+export async function hubWorkers(h: RunningHub): Promise<{ id: string; stats?: Record<string, any> }[]> {
+  return ((await (await fetch(`${h.url}/api/workers`)).json()) as { workers: { id: string; stats?: Record<string, any> }[] }).workers;
 }
 
 export interface JsonEntry {

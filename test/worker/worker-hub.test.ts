@@ -6,9 +6,9 @@ import { existsSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startWorker, type RunningWorker } from "@tapline/worker";
+import type { WorkerOptions } from "@tapline/worker";
 import { createNetnsPair, netnsUnavailableReason, type NetnsPair } from "../helpers/netns.js";
-import { curlRequests, hub, hubEntries, httpServer, redisServer, sidecarPath, tempDir, TOKEN, waitFor, type JsonEntry } from "./traffic.js";
+import { curlRequests, e2eWorker, hub, hubEntries, httpServer, redisServer, sidecarPath, tempDir, TOKEN, waitFor, type JsonEntry } from "./traffic.js";
 
 const skip = netnsUnavailableReason() ?? (existsSync(sidecarPath) ? null : `no sidecar at ${sidecarPath} (make -C native)`);
 let pair: NetnsPair;
@@ -23,22 +23,7 @@ afterAll(async () => {
   await pair?.cleanup();
 });
 
-function worker(hubUrl: string, extra: Parameters<typeof startWorker>[0] = {}): Promise<RunningWorker> {
-  return startWorker({
-    hubUrl,
-    token: TOKEN,
-    workerId: "e2e-worker",
-    node: "node-e2e",
-    interfaces: [pair.ifA],
-    sidecarPath,
-    sidecarWrap: ["ip", "netns", "exec", pair.a],
-    kubeconfig: false,
-    pcapLimitBytes: 4 << 20,
-    statsIntervalMs: 300,
-    hub: { batchMaxMs: 50, reconnectMinMs: 100, reconnectMaxMs: 300 },
-    ...extra,
-  });
-}
+const worker = (hubUrl: string, extra: WorkerOptions = {}) => e2eWorker(pair, hubUrl, extra);
 
 const httpPaths = (l: JsonEntry[]) => l.filter((e) => e.protocol === "HTTP").map((e) => e.httpRequest?.path ?? "");
 
@@ -150,11 +135,15 @@ describe.skipIf(!!skip)(`worker end to end${skip ? ` (skipped: ${skip})` : ""}`,
       expect(w.sidecar!.pid).not.toBe(pid);
       expect(w.sidecar!.stats().gapMs).toBeGreaterThanOrEqual(300);
       expect(w.workerStats().captureState).toMatch(/^running \(sidecar restarted 1x, \d+\.\d s without capture\)$/);
+      expect(w.workerStats()).toMatchObject({ sidecarRestarts: 1, captureGapMs: w.sidecar!.stats().gapMs });
       const after = await curlRequests(pair, pair.a, pair.ipB, "d2", 5);
       const entries = await waitFor("entries after the restart", () => hubEntries(h), (l) => httpPaths(l).filter((p) => p.startsWith("/p/d2-")).length === 5);
       expect(httpPaths(entries).filter((p) => p.startsWith("/p/d2-")).sort()).toEqual(after.sort());
       const workers = await waitFor("the gap in the hub's worker stats", async () => ((await (await fetch(`${h.url}/api/workers`)).json()) as { workers: any[] }).workers, (l) => /restarted 1x/.test(l[0]?.stats?.captureState ?? ""));
       expect(workers[0].stats.captureState).toContain("without capture");
+      // The same in dedicated fields, passed through by the hub unchanged.
+      expect(workers[0].stats.sidecarRestarts).toBe(1);
+      expect(workers[0].stats.captureGapMs).toBeGreaterThanOrEqual(300);
     } finally {
       await w.stop();
       await h.close();
