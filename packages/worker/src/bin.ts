@@ -56,7 +56,10 @@ async function main(): Promise<number> {
   log(
     `${s.reader.packets} packets, ${s.entries} entries` +
       (s.hub ? `, ${s.hub.entriesSent} sent to the hub, ${s.hub.entriesDropped} dropped` : "") +
-      (s.sampledOut ? `, ${s.sampledOut} packets sampled out` : ""),
+      (s.sampledOut ? `, ${s.sampledOut} packets sampled out` : "") +
+      (s.threads.threadRestarts || s.threads.threadsDown
+        ? `, dissecting threads restarted ${s.threads.threadRestarts}x (${s.threads.threadFlowsLost} flows and ${s.threads.threadPacketsLost} packets lost)`
+        : ""),
   );
   return 0;
 }
