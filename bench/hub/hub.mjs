@@ -3,52 +3,28 @@
 // value pattern is configured), the same for entries without sensitive names (the byte pre-check
 // path, no value pattern), then the store filled to --entries directly (big transactions) and
 // p50/p99 latency of filter queries through the API over them, peak RSS.
+// The sending worker runs in its own process (client.mjs): the hub's CPU per entry is this
+// process's CPU (every thread) from the first batch sent until the last entry is stored; the wall
+// figure runs until then too, and the client's own figure until the HelloAck covering its last batch.
 // Writes bench/results/hub.json.
 // Run: pnpm --filter @tapline/hub... build && node bench/hub/hub.mjs [--ingest 200000] [--entries 1000000]
+import { fork } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { startHub } from "../../packages/hub/dist/index.js";
-import { TestWorker } from "../../packages/hub/dist/testkit/index.js";
-import { Protocol, EntryStatus } from "../../packages/protocol/dist/index.js";
+import { entry, cleanEntry } from "./entries.mjs";
 
-const { values } = parseArgs({ options: { entries: { type: "string", default: "1000000" }, ingest: { type: "string", default: "200000" }, batch: { type: "string", default: "500" } } });
+const { values } = parseArgs({ options: { entries: { type: "string", default: "1000000" }, ingest: { type: "string", default: "200000" }, batch: { type: "string", default: "500" }, "ingest-only": { type: "boolean", default: false } } });
 const TOTAL = Number(values.entries);
 const INGEST = Math.min(TOTAL, Number(values.ingest));
 const BATCH = Number(values.batch);
-const METHODS = ["GET", "POST", "PUT", "DELETE"];
-
-/** The same shape without any sensitive name or value-pattern match (most real traffic). */
-function cleanEntry(i) {
-  const e = entry(i);
-  e.id = `clean-${i}`;
-  e.httpRequest.path = `/api/items/${i}?page=2`;
-  e.httpRequest.headers = e.httpRequest.headers.filter((h) => h.name !== "Authorization");
-  e.httpRequest.body.data = Buffer.from(`{"order":${i},"items":[1,2,3],"note":"n${i}"}`);
-  e.httpResponse.headers = e.httpResponse.headers.filter((h) => h.name !== "Set-Cookie");
-  return e;
-}
-
-function entry(i) {
-  return {
-    id: `bench-${i}`, timestampNs: 1_763_000_000_000_000_000 + i * 1000, protocol: Protocol.HTTP, status: EntryStatus.COMPLETE,
-    src: { ip: `10.0.${i % 50}.1`, port: 30000 + (i % 20000), pod: `client-${i % 40}`, namespace: `ns${i % 10}` },
-    dst: { ip: `10.1.${i % 30}.1`, port: 8080, pod: `server-${i % 30}`, namespace: `ns${(i * 7) % 10}`, service: `svc-${i % 30}` },
-    httpRequest: {
-      method: METHODS[i % 4], path: `/api/items/${i}?page=2&api_key=abc${i}`, version: "HTTP/1.1",
-      headers: [{ name: "Host", value: "shop" }, { name: "User-Agent", value: "curl/8" }, { name: "Authorization", value: `Bearer tok${i}` }, { name: "Content-Type", value: "application/json" }],
-      body: { data: Buffer.from(`{"order":${i},"user":{"name":"n${i}","address":"street ${i}"},"items":[1,2,3]}`), size: 70 },
-    },
-    httpResponse: { status: i % 20 === 0 ? 503 : 200, version: "HTTP/1.1", headers: [{ name: "Content-Type", value: "application/json" }, { name: "Set-Cookie", value: `s=${i}` }], body: { data: Buffer.from(`{"ok":true,"id":${i}}`), size: 20 } },
-    elapsedMs: (i % 1000) / 10, requestSize: 300, responseSize: 120, node: "node-1",
-  };
-}
 
 const dir = mkdtempSync(join(tmpdir(), "tapline-bench-"));
 let peakRss = 0;
 const rssTimer = setInterval(() => { peakRss = Math.max(peakRss, process.memoryUsage().rss); }, 100);
-const { WorkerMessage, Entry } = await import("../../packages/protocol/dist/index.js");
+const { Entry } = await import("../../packages/protocol/dist/index.js");
 const { columnValues } = await import("../../packages/hub/dist/filter/columns.js");
 
 /** Nearest-rank percentile, ms with two decimals. */
@@ -57,31 +33,42 @@ function pct(values, p) {
   return +sorted[Math.ceil(sorted.length * p) - 1].toFixed(2);
 }
 
-/** Sends `count` entries made by `make` over one worker connection; entries/s and CPU µs per entry. */
-async function ingestRun(hub, workerId, make, count) {
-  const w = new TestWorker({ url: hub.ingestUrl, token: "bench", workerId });
-  await w.hello();
-  await w.waitFor((m) => !!m.helloAck);
-  // Encode batches up front so the figure is the hub's work, not the stand-in's.
-  const encoded = [];
-  for (let i = 0, seq = 1; i < count; i += BATCH, seq++) {
-    const entries = Array.from({ length: Math.min(BATCH, count - i) }, (_, k) => make(i + k));
-    encoded.push(WorkerMessage.encode({ batch: { workerId, seq, entries } }).finish());
-  }
+/** Has a client process send `count` entries made by `maker` over one worker connection. */
+async function ingestRun(hub, workerId, maker, count) {
   const before = hub.app.store.stats().entries;
-  const cpu0 = process.cpuUsage();
+  let stored = 0;
+  let allStored = () => {};
+  const storedAll = new Promise((r) => { allStored = r; });
+  let t1 = 0;
+  let cpu1;
+  hub.app.pipeline.onStored((entries) => {
+    stored += entries.length;
+    if (stored === count && !cpu1) {
+      t1 = performance.now();
+      cpu1 = process.cpuUsage(cpu0);
+      allStored();
+    }
+  });
+  const child = fork(new URL("./client.mjs", import.meta.url));
+  const exited = new Promise((r) => child.once("exit", r));
+  const next = () => new Promise((resolve) => child.once("message", resolve));
+  child.send({ url: hub.ingestUrl, token: "bench", workerId, maker, count, batch: BATCH });
+  await next(); // ready: batches encoded, hello acknowledged
+  let cpu0 = process.cpuUsage();
+  const load = loadavg()[0];
   const t0 = performance.now();
-  for (let i = 0; i < encoded.length; i++) {
-    w.socket.send(encoded[i]);
-    if (i % 20 === 19) await w.flush(); // bounded in-flight data
-  }
-  await w.flush();
-  const sec = (performance.now() - t0) / 1000;
-  const cpu = process.cpuUsage(cpu0);
-  w.close();
-  const stored = hub.app.store.stats().entries - before;
-  if (stored !== count) throw new Error(`${workerId}: stored ${stored} of ${count}`);
-  return { entriesPerSec: Math.round(count / sec), seconds: +sec.toFixed(2), cpuMicrosPerEntry: +((cpu.user + cpu.system) / count).toFixed(1) };
+  const done = next();
+  child.send({ go: true });
+  await storedAll;
+  const client = await done;
+  await exited;
+  const cpu = cpu1.user + cpu1.system;
+  const sec = (t1 - t0) / 1000;
+  if (hub.app.store.stats().entries - before !== count) throw new Error(`${workerId}: stored ${hub.app.store.stats().entries - before} of ${count}`);
+  return {
+    entriesPerSec: Math.round(count / sec), seconds: +sec.toFixed(2), hubCpuMicrosPerEntry: +(cpu / count).toFixed(1),
+    ackedEntriesPerSec: Math.round(count / client.seconds), clientCpuMicrosPerEntry: +(client.cpuMicros / count).toFixed(1), loadAverage1m: +load.toFixed(2),
+  };
 }
 
 const hub = await startHub({
@@ -93,9 +80,16 @@ const cleanHub = await startHub({
   redact: { defaults: true, keys: [], valuePatterns: [] },
 });
 try {
-  const ingest = await ingestRun(hub, "bench", entry, INGEST);
+  const ingest = await ingestRun(hub, "bench", "entry", INGEST);
   const redacted = hub.app.pipeline.counters.redacted;
-  const ingestClean = await ingestRun(cleanHub, "clean", cleanEntry, Math.min(INGEST, 100_000));
+  const ingestClean = await ingestRun(cleanHub, "clean", "cleanEntry", Math.min(INGEST, 100_000));
+  if (values["ingest-only"]) {
+    console.log(JSON.stringify({ loadAverage: loadavg().map((l) => +l.toFixed(1)), ingest, redacted, ingestClean, peakRssBytes: Math.max(peakRss, process.memoryUsage().rss) }, null, 2));
+    await hub.close();
+    await cleanHub.close();
+    rmSync(dir, { recursive: true, force: true });
+    process.exit(0);
+  }
 
   // The rest of the 1M straight into the store, in transactions of 10k rows.
   const tf = performance.now();
@@ -135,8 +129,8 @@ try {
   const result = {
     date: new Date().toISOString(), loadAverage: loadavg().map((l) => +l.toFixed(1)), entries: TOTAL, stored, batchSize: BATCH,
     ingestEntries: INGEST, redactedEntries: redacted,
-    ingestEntriesPerSec: ingest.entriesPerSec, ingestSeconds: ingest.seconds, ingestCpuMicrosPerEntry: ingest.cpuMicrosPerEntry,
-    ingestClean, fillSeconds: +fillSec.toFixed(1),
+    ingestEntriesPerSec: ingest.entriesPerSec, ingestSeconds: ingest.seconds, ingestHubCpuMicrosPerEntry: ingest.hubCpuMicrosPerEntry,
+    ingest, ingestClean, fillSeconds: +fillSec.toFixed(1),
     storageBytes: hub.app.store.stats().fileBytes, queries, peakRssBytes: Math.max(peakRss, process.memoryUsage().rss),
   };
   mkdirSync(new URL("../results/", import.meta.url), { recursive: true });

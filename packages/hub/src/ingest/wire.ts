@@ -8,7 +8,7 @@ export interface BatchView {
   workerId: string;
   seq: number;
   droppedBefore: number;
-  /** Views into the received buffer; valid until the handler returns. */
+  /** Views into the received buffer (which nothing overwrites: they stay valid while referenced). */
   entries: Uint8Array[];
 }
 

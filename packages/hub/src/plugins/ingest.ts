@@ -48,8 +48,11 @@ async function ingestPlugin(app: FastifyInstance, opts: IngestPluginOptions): Pr
     helloTimer.unref();
     // The worker trims its resend queue only on an acknowledgement, so stored batches are acked
     // (throttled: one ack covers every batch stored before it, as last_seq is cumulative).
+    // worker.lastSeq moves only when a batch's commit is done (the pipeline group-commits);
+    // `received` is the highest seq handed to the pipeline, for telling new batches from resent ones.
     let ackTimer: NodeJS.Timeout | undefined;
     let unacked = 0;
+    let received = 0;
     const sendAck = () => {
       clearTimeout(ackTimer);
       ackTimer = undefined;
@@ -74,6 +77,7 @@ async function ingestPlugin(app: FastifyInstance, opts: IngestPluginOptions): Pr
         if (!hello.workerId) return reject("hello without worker id");
         clearTimeout(helloTimer);
         worker = workers.connect(hello, socket, remote, store.lastSeq(hello.workerId));
+        received = worker.lastSeq;
         req.log.info({ worker: worker.id, node: worker.node, remote }, "worker connected");
         socket.send(HubMessage.encode({ helloAck: { hubVersion: app.hubInfo.version, lastSeq: worker.lastSeq } }).finish());
         socket.send(HubMessage.encode({ tap: workers.tapConfig }).finish());
@@ -88,13 +92,15 @@ async function ingestPlugin(app: FastifyInstance, opts: IngestPluginOptions): Pr
           worker.entries += batch.entries.length;
           worker.droppedBefore += batch.droppedBefore;
           // seq 0 is an entry-less batch carrying only dropped_before: not part of the sequence.
-          const next = batch.seq > worker.lastSeq;
-          pipeline.ingestEncoded(worker.id, batch.entries, next ? { workerId: worker.id, seq: batch.seq } : undefined);
-          if (next) {
-            worker.lastSeq = batch.seq;
-            if (++unacked >= ackEveryBatches) sendAck();
-            else ackTimer ??= setTimeout(sendAck, ackIntervalMs);
-          }
+          if (batch.seq > received) {
+            const seq = (received = batch.seq);
+            const w = worker;
+            pipeline.enqueueEncoded(w.id, batch.entries, { workerId: w.id, seq }, () => {
+              w.lastSeq = seq;
+              if (++unacked >= ackEveryBatches) sendAck();
+              else ackTimer ??= setTimeout(sendAck, ackIntervalMs);
+            });
+          } else pipeline.enqueueEncoded(worker.id, batch.entries);
         } else if (field === 3) workers.setStats(worker, WorkerStats.decode(body));
         else if (field === 4) workers.onPcapChunk(worker, PcapChunk.decode(body));
         else badMessage(`unknown message field ${field}`);

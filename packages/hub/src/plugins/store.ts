@@ -22,8 +22,13 @@ async function storePlugin(app: FastifyInstance, opts: StorePluginOptions): Prom
   const store = new EntryStore({ path: opts.storagePath, limitBytes: opts.storageLimitBytes });
   app.decorate("redactor", redactor);
   app.decorate("store", store);
-  app.decorate("pipeline", new IngestPipeline(redactor, store));
-  app.addHook("onClose", async () => store.close());
+  const pipeline = new IngestPipeline(redactor, store);
+  app.decorate("pipeline", pipeline);
+  // The group still waiting for its commit goes in before the file closes.
+  app.addHook("onClose", async () => {
+    pipeline.flush();
+    store.close();
+  });
 }
 
 export default fp(storePlugin, { name: "tapline-store", fastify: "5.x" });

@@ -1,4 +1,5 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -66,5 +67,38 @@ describe("entry store", () => {
     const scanned = [...store.scan<{ data: Buffer; dst_pod: string }>("dst_pod, data", { where: "dst_pod = ?", params: ["pod-2"] }, 0, Number.MAX_SAFE_INTEGER)];
     expect(scanned.map((r) => Entry.decode(r.data).id)).toEqual(entries.filter((e) => e.dst.pod === "pod-2").map((e) => e.id));
     store.close();
+  });
+
+  // A real full disk: a 2 MiB tmpfs (root only, like test/robustness/faults.test.ts), most of it
+  // taken by a ballast file, under a store whose own limit is far above it.
+  it.skipIf(process.getuid?.() !== 0)("diskFull tells the last write's outcome: set by a failed insert, kept through eviction, cleared by a later successful one", () => {
+    const dir = mkdtempSync(join(tmpdir(), "tapline-store-full-"));
+    dirs.push(dir);
+    execFileSync("mount", ["-t", "tmpfs", "-o", "size=2m", "tapline-store-full", dir]);
+    let store: EntryStore | undefined;
+    try {
+      writeFileSync(join(dir, "ballast"), Buffer.alloc(1 << 20));
+      store = new EntryStore({ path: join(dir, "e.db"), limitBytes: 256 << 20 });
+      let i = 0;
+      let failed = false;
+      while (!failed && i < 20_000) {
+        failed = store.insertBatch(Array.from({ length: 50 }, () => row(i++))).every((ok) => !ok);
+      }
+      expect(failed).toBe(true);
+      const after = store.stats();
+      // Usage is far under the store's own limit, and the forced eviction after the failure (which
+      // on a full disk may itself fail) changed nothing: the disk is still full, and the flag says so.
+      expect(after.usedBytes).toBeLessThan(after.limitBytes * 0.75);
+      expect(after.diskFull).toBe(true);
+      expect(store.insertBatch([row(i++)])).toEqual([false]);
+      expect(store.stats().diskFull).toBe(true);
+      expect(after.droppedOnError).toBeGreaterThan(0);
+      unlinkSync(join(dir, "ballast"));
+      expect(store.insertBatch([row(i++)])).toEqual([true]);
+      expect(store.stats().diskFull).toBe(false);
+    } finally {
+      store?.close();
+      execFileSync("umount", [dir]);
+    }
   });
 });

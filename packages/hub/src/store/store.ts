@@ -73,7 +73,7 @@ export class EntryStore {
   private readonly db: Database.Database;
   private readonly insertStmt: Statement;
   private readonly getStmt: Statement;
-  private readonly insertTx: (rows: NewRow[], out: boolean[], seq: SeqUpdate | undefined) => void;
+  private readonly insertTx: (rows: NewRow[], out: boolean[], seqs: readonly SeqUpdate[]) => void;
   private readonly seqStmt: Statement;
   private readonly cache = new Map<string, Statement>();
   private readonly pageSize: number;
@@ -127,7 +127,7 @@ export class EntryStore {
     this.getStmt = this.db.prepare("SELECT data FROM entry_data WHERE entry = (SELECT rowid FROM entries WHERE id = ?)").pluck();
     this.seqStmt = this.db.prepare("INSERT INTO worker_seq (worker_id, seq) VALUES (?, ?) ON CONFLICT(worker_id) DO UPDATE SET seq = max(seq, excluded.seq)");
     const args: unknown[] = new Array(names.length);
-    this.insertTx = this.db.transaction((rows: NewRow[], out: boolean[], seq: SeqUpdate | undefined) => {
+    this.insertTx = this.db.transaction((rows: NewRow[], out: boolean[], seqs: readonly SeqUpdate[]) => {
       for (const row of rows) {
         args[0] = row.id;
         args[1] = row.workerId;
@@ -138,7 +138,7 @@ export class EntryStore {
         out.push(fresh);
       }
       // In the same transaction: a batch's seq is stored exactly when its entries are.
-      if (seq) this.seqStmt.run(seq.workerId, seq.seq);
+      for (const s of seqs) this.seqStmt.run(s.workerId, s.seq);
     });
     this.entryCount = this.db.prepare("SELECT count(*) FROM entries").pluck().get() as number;
     // ANALYZE reads a bounded sample per index; with the statistics SQLite chooses between an
@@ -155,22 +155,25 @@ export class EntryStore {
   }
 
   /**
-   * Inserts rows in one transaction, with the sender's batch seq when given; returns, per row,
-   * whether it was new (false: duplicate id).
+   * Inserts rows in one transaction, with the senders' batch seqs; returns, per row, whether it
+   * was new (false: duplicate id, or lost to a failed write: see stats().droppedOnError).
    */
-  insertBatch(rows: NewRow[], seq?: SeqUpdate): boolean[] {
+  insertBatch(rows: NewRow[], seqs: readonly SeqUpdate[] = []): boolean[] {
     const out: boolean[] = [];
-    if (rows.length === 0 && !seq) return out;
+    if (rows.length === 0 && seqs.length === 0) return out;
     try {
-      this.insertTx(rows, out, seq);
+      this.insertTx(rows, out, seqs);
     } catch (err) {
       // Disk full or I/O error: count the loss, report it in /api/health, make room, keep serving.
-      this.diskFull ||= (err as { code?: string }).code === "SQLITE_FULL";
+      // The flag tells the last write's outcome: eviction frees pages inside the file, not on a
+      // full disk, so only a later successful insert clears it.
+      this.diskFull = (err as { code?: string }).code === "SQLITE_FULL";
       this.lastError = (err as Error).message;
       this.droppedOnError += rows.length;
       this.evictIfNeeded(true);
       return rows.map(() => false);
     }
+    this.diskFull = false;
     let inserted = 0;
     for (const ok of out) if (ok) inserted++;
     this.entryCount += inserted;
@@ -265,7 +268,6 @@ export class EntryStore {
       used = this.usedBytes();
       force = false;
     }
-    if (used <= target) this.diskFull = false;
     // An eviction is a big transaction that grows the WAL past its usual size: fold it back
     // into the database and truncate it, so the file plus WAL stay within the limit.
     // On a full disk the checkpoint itself can fail: that must not escape into the ingest (it
