@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 apt_packages=(libpcap-dev libbpf-dev bpftool clang llvm libelf-dev libcapstone-dev zlib1g-dev pkg-config make gcc
-  tshark tcpdump redis-server iproute2 curl openssl chromium librdkafka-dev kcat procps bind9-dnsutils golang-go)
+  tshark tcpdump redis-server iproute2 curl openssl chromium librdkafka-dev kcat procps bind9-dnsutils golang-go iptables)
 
 sudo_cmd=()
 [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)

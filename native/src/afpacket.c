@@ -138,6 +138,8 @@ static int afp_drain(struct tl_source *base, struct tl_sink *sink, int budget)
 					m.protocol = tpid;
 					vlen = 4;
 				}
+				if (base->rewrite)
+					base->rewrite(base->rewrite_ctx, p + h->tp_net, h->tp_snaplen - link);
 				tl_sink_packet(sink, h->tp_sec, h->tp_nsec, &m, vlan, vlen,
 					       p + h->tp_net, h->tp_snaplen - link, h->tp_len - link);
 				n++;

@@ -205,6 +205,69 @@ int tl_mesh_open(struct tl_mesh *m, const struct tl_args *a, const char *filter,
 	return 0;
 }
 
+/* RFC 1624 eqn. 3: HC' = ~(~HC + ~m + m'), for one 16-bit word. */
+static uint16_t csum_update16(uint16_t hc, uint16_t old, uint16_t new)
+{
+	uint32_t sum = (uint16_t)~hc + (uint16_t)~old + (uint32_t) new;
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
+static uint16_t get16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static void put16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+/* Replaces the 16-bit word at w, updating the checksums at c1 (and c2, when not NULL). */
+static void swap16(uint8_t *w, uint16_t v, uint8_t *c1, uint8_t *c2)
+{
+	uint16_t old = get16(w);
+	put16(c1, csum_update16(get16(c1), old, v));
+	if (c2)
+		put16(c2, csum_update16(get16(c2), old, v));
+	put16(w, v);
+}
+
+void tl_mesh_unnat(void *ctx, uint8_t *ip, uint32_t caplen)
+{
+	struct tl_mesh_nat *t = ctx;
+	if (caplen < 20 || (ip[0] >> 4) != 4 || ip[9] != 6 || (get16(ip + 6) & 0x1fff))
+		return; /* not IPv4 TCP, or a later fragment */
+	uint32_t ihl = (uint32_t)(ip[0] & 0x0f) * 4;
+	if (ihl < 20 || caplen < ihl + 18)
+		return; /* the TCP checksum (offset 16) must be there */
+	uint8_t *tcp = ip + ihl;
+	uint32_t saddr, daddr;
+	memcpy(&saddr, ip + 12, 4);
+	memcpy(&daddr, ip + 16, 4);
+	uint16_t sport, dport;
+	memcpy(&sport, tcp, 2);
+	memcpy(&dport, tcp + 2, 2);
+	uint8_t flags = tcp[13];
+	if ((flags & 0x12) == 0x02) { /* SYN without ACK: a client opens */
+		struct tl_mesh_nat_slot *sl = &t->slot[(ntohl(saddr) * 31u + ntohs(sport)) % TL_MESH_NAT_SLOTS];
+		*sl = (struct tl_mesh_nat_slot){.cli_ip = saddr, .cli_port = sport, .srv_ip = daddr, .srv_port = dport};
+		return;
+	}
+	/* Toward a known client, from somewhere else than the server it reached. */
+	struct tl_mesh_nat_slot *sl = &t->slot[(ntohl(daddr) * 31u + ntohs(dport)) % TL_MESH_NAT_SLOTS];
+	if (sl->cli_ip != daddr || sl->cli_port != dport || (sl->srv_ip == saddr && sl->srv_port == sport))
+		return;
+	uint8_t *ipsum = ip + 10, *tcpsum = tcp + 16;
+	/* the TCP checksum covers the addresses through the pseudo-header */
+	for (int i = 0; i < 2; i++)
+		swap16(ip + 12 + 2 * i, get16((const uint8_t *)&sl->srv_ip + 2 * i), ipsum, tcpsum);
+	swap16(tcp, ntohs(sl->srv_port), tcpsum, NULL);
+	t->rewritten++;
+}
+
 static int in_scope(const struct tl_mesh *m, const struct tl_mesh_ns *e)
 {
 	if (!m->scope)
@@ -253,6 +316,8 @@ static void close_ns_source(struct tl_mesh *m, struct tl_mesh_ns *e)
 		e->src = NULL;
 		m->closed++;
 	}
+	free(e->nat);
+	e->nat = NULL;
 }
 
 static void set_error(struct tl_mesh *m, struct tl_mesh_ns *e, const char *fmt, const char *detail)
@@ -288,7 +353,14 @@ static void try_open(struct tl_mesh *m, struct tl_mesh_ns *e)
 		e->state = TL_MESH_OUT_OF_SCOPE;
 	} else {
 		e->src = afpacket_open("lo", &m->a, err, sizeof(err));
+		e->nat = e->src ? calloc(1, sizeof(*e->nat)) : NULL;
+		if (e->src && !e->nat) {
+			close_ns_source(m, e);
+			snprintf(err, sizeof(err), "out of memory");
+		}
 		if (e->src) {
+			e->src->rewrite = tl_mesh_unnat;
+			e->src->rewrite_ctx = e->nat;
 			e->state = TL_MESH_CAPTURING;
 			e->error[0] = '\0';
 			m->opened++;

@@ -63,6 +63,32 @@ uint64_t tl_mesh_parse_nslink(const char *link);
 /* Splits a comma/space separated address list into normalized text forms; -1 and err on a bad address. */
 int tl_mesh_parse_scope(const char *list, char (*out)[46], int max, char *err, size_t errlen);
 
+/*
+ * Outbound connections are redirected by iptables (nat OUTPUT), and the
+ * loopback shows them half translated: the app's packets go to
+ * 127.0.0.1:15001, while the sidecar's replies, un-NATed by conntrack before
+ * they reach the loopback, come from the original destination (the remote
+ * service). Left like that the two directions are two unrelated 4-tuples and
+ * no request meets its response. Each client SYN is remembered (client
+ * address and port -> the server it reached); a later packet to that client
+ * from another address gets its source set back to that server, checksums
+ * updated (RFC 1624; a loopback packet whose TCP checksum was left to
+ * offload stays as inconsistent as it was). IPv4 only; a slot is reused by the next SYN that
+ * hashes to it.
+ */
+#define TL_MESH_NAT_SLOTS 1024
+struct tl_mesh_nat_slot {
+	uint32_t cli_ip, srv_ip; /* network order */
+	uint16_t cli_port, srv_port;
+};
+struct tl_mesh_nat {
+	struct tl_mesh_nat_slot slot[TL_MESH_NAT_SLOTS];
+	uint64_t rewritten;
+};
+
+/* The rewrite above, on one IP packet of caplen bytes (a tl_source rewrite hook; ctx is a tl_mesh_nat). */
+void tl_mesh_unnat(void *ctx, uint8_t *ip, uint32_t caplen);
+
 enum tl_mesh_state { TL_MESH_CAPTURING, TL_MESH_OUT_OF_SCOPE, TL_MESH_ERROR };
 
 struct tl_mesh_ns {
@@ -74,6 +100,7 @@ struct tl_mesh_ns {
 	char addrs[TL_MESH_ADDRS][46];
 	int naddrs;
 	struct tl_source *src; /* NULL unless capturing */
+	struct tl_mesh_nat *nat; /* with src */
 	uint64_t packets;
 	int seen; /* in the latest scan */
 };

@@ -58,6 +58,10 @@ struct tl_source {
 	int fd; /* pollable; -1 for a file */
 	char name[64];
 	struct tl_source_mark mark; /* honoured by the afpacket engine */
+	/* Optional, afpacket engine: may edit a packet (from the network header,
+	 * caplen bytes, in the ring) before it is written. */
+	void (*rewrite)(void *ctx, uint8_t *pkt, uint32_t caplen);
+	void *rewrite_ctx;
 };
 
 /* Constructors return NULL and fill err on failure. */

@@ -1,6 +1,7 @@
 /* mesh.c: proxy detection over a fake /proc tree, scope parsing, control
  * commands, flags and the loopback filter prefix. Opening namespaces needs
  * root and is covered end to end by test/mesh. */
+#include <arpa/inet.h>
 #include <linux/filter.h>
 #include <pcap/dlt.h>
 #include <stdio.h>
@@ -104,8 +105,99 @@ static void test_scan(void)
 	CHECK_EQ_INT(system(cmd), 0);
 }
 
+/* One's complement sum over n bytes plus an initial value, folded. */
+static uint16_t fold(const uint8_t *p, size_t n, uint32_t sum)
+{
+	for (size_t i = 0; i + 1 < n; i += 2)
+		sum += (uint32_t)(p[i] << 8 | p[i + 1]);
+	if (n & 1)
+		sum += (uint32_t)p[n - 1] << 8;
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)sum;
+}
+
+static uint32_t pseudo(const uint8_t *ip, size_t tcplen)
+{
+	return fold(ip + 12, 8, 6 + (uint32_t)tcplen);
+}
+
+/* A 20-byte IPv4 header + 20-byte TCP header + 4 payload bytes, both checksums valid. */
+static void segment(uint8_t *pkt, const char *src, uint16_t sport, const char *dst, uint16_t dport, uint8_t flags)
+{
+	memset(pkt, 0, 44);
+	pkt[0] = 0x45;
+	pkt[3] = 44;
+	pkt[8] = 64;
+	pkt[9] = 6;
+	inet_pton(AF_INET, src, pkt + 12);
+	inet_pton(AF_INET, dst, pkt + 16);
+	uint16_t s = (uint16_t)~fold(pkt, 20, 0);
+	pkt[10] = (uint8_t)(s >> 8);
+	pkt[11] = (uint8_t)s;
+	uint8_t *t = pkt + 20;
+	t[0] = (uint8_t)(sport >> 8);
+	t[1] = (uint8_t)sport;
+	t[2] = (uint8_t)(dport >> 8);
+	t[3] = (uint8_t)dport;
+	t[12] = 0x50;
+	t[13] = flags;
+	memcpy(t + 20, "HTTP", 4);
+	s = (uint16_t)~fold(t, 24, pseudo(pkt, 24));
+	t[16] = (uint8_t)(s >> 8);
+	t[17] = (uint8_t)s;
+}
+
+static int sums_valid(const uint8_t *pkt)
+{
+	return fold(pkt, 20, 0) == 0xffff && fold(pkt + 20, 24, pseudo(pkt, 24)) == 0xffff;
+}
+
+static void test_unnat(void)
+{
+	static struct tl_mesh_nat nat;
+	uint8_t pkt[44], before[44];
+	memset(&nat, 0, sizeof(nat));
+	/* the app's SYN after REDIRECT, then the sidecar's SYN-ACK as the loopback shows it */
+	segment(pkt, "10.1.0.2", 40000, "127.0.0.1", 15001, 0x02);
+	memcpy(before, pkt, sizeof(pkt));
+	tl_mesh_unnat(&nat, pkt, sizeof(pkt));
+	CHECK_MEM(pkt, before, sizeof(pkt)); /* a SYN is only remembered */
+	segment(pkt, "10.1.9.9", 9000, "10.1.0.2", 40000, 0x12);
+	CHECK(sums_valid(pkt));
+	tl_mesh_unnat(&nat, pkt, sizeof(pkt));
+	uint8_t want[4];
+	inet_pton(AF_INET, "127.0.0.1", want);
+	CHECK_MEM(pkt + 12, want, 4);
+	CHECK_EQ_INT(pkt[20] << 8 | pkt[21], 15001);
+	CHECK(sums_valid(pkt));
+	CHECK_EQ_INT(nat.rewritten, 1);
+	/* the request direction and an inbound connection's replies are left alone */
+	segment(pkt, "10.1.0.2", 40000, "127.0.0.1", 15001, 0x18);
+	memcpy(before, pkt, sizeof(pkt));
+	tl_mesh_unnat(&nat, pkt, sizeof(pkt));
+	CHECK_MEM(pkt, before, sizeof(pkt));
+	segment(pkt, "127.0.0.6", 41000, "10.1.0.2", 8080, 0x02);
+	tl_mesh_unnat(&nat, pkt, sizeof(pkt));
+	segment(pkt, "10.1.0.2", 8080, "127.0.0.6", 41000, 0x12);
+	memcpy(before, pkt, sizeof(pkt));
+	tl_mesh_unnat(&nat, pkt, sizeof(pkt));
+	CHECK_MEM(pkt, before, sizeof(pkt));
+	/* a truncated packet or another protocol is not touched */
+	segment(pkt, "10.1.9.9", 9000, "10.1.0.2", 40000, 0x10);
+	memcpy(before, pkt, sizeof(pkt));
+	tl_mesh_unnat(&nat, pkt, 37);
+	pkt[9] = 17;
+	tl_mesh_unnat(&nat, pkt, sizeof(pkt));
+	pkt[9] = 6;
+	CHECK_MEM(pkt, before, sizeof(pkt));
+	CHECK_EQ_INT(nat.rewritten, 1);
+}
+
 void test_mesh(void)
 {
+	test_unnat();
+
 	CHECK_EQ_INT(tl_mesh_is_proxy("envoy", NULL), 1);
 	CHECK_EQ_INT(tl_mesh_is_proxy("python3", "/usr/local/bin/envoy"), 1);
 	CHECK_EQ_INT(tl_mesh_is_proxy(NULL, "pilot-agent"), 2);
