@@ -60,11 +60,13 @@ async function until<T>(what: string, probe: () => T, ok: (v: T) => boolean, ms 
   }
 }
 
+let inlineCount = 0;
 describe("dissecting thread restarts", () => {
   const inline = (() => {
     const { e, entries } = engine(1);
     push(e, redis);
     void e.finish();
+    inlineCount = entries.length;
     return entries;
   })();
 
@@ -143,6 +145,23 @@ describe("dissecting thread restarts", () => {
     await e.finish();
     expect(entries.filter((x) => x.protocol === Protocol.HTTP)).toEqual([]);
     expect(entries.filter((x) => x.protocol === Protocol.REDIS).length).toBe(inline.length);
+  });
+});
+
+describe("pods after a restart", () => {
+  it("a restarted thread names pods from the pod/service events forwarded before it started", async () => {
+    const { e, entries } = engine(2, { restartMinMs: 50 });
+    // The Redis server of the fixture listens on 127.0.0.1:25303; a pod with that IP names it.
+    const pod = { metadata: { name: "redis-0", namespace: "db", uid: "u-1" }, spec: { nodeName: "n" }, status: { phase: "Running", podIP: "127.0.0.1", podIPs: [{ ip: "127.0.0.1" }] } };
+    e.k8s({ kind: "pod", op: "upsert", obj: pod });
+    e.k8s({ kind: "pod", op: "upsert", obj: { ...pod, metadata: { name: "gone-0", namespace: "db", uid: "u-2" }, status: { phase: "Running", podIP: "10.9.9.9" } } });
+    e.k8s({ kind: "pod", op: "delete", obj: { metadata: { name: "gone-0", namespace: "db", uid: "u-2" } } });
+    await e.thread(0)!.terminate();
+    await until("the restart", () => e.health(), (h) => h.threadRestarts === 1 && h.threadsDown === 0);
+    push(e, redis);
+    await e.finish();
+    expect(entries.length).toBe(inlineCount);
+    for (const x of entries) expect(x.dst).toMatchObject({ pod: "redis-0", namespace: "db" });
   });
 });
 
