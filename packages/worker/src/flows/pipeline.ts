@@ -29,8 +29,9 @@ import {
   type Exchange,
   type SessionContext,
 } from "../dissectors/types.js";
-import { ByteBudget, HalfStream, newHandshakeState, transportOutcome, type HalfStreamStats, type HandshakeState } from "../tcp/index.js";
+import { ByteBudget, HalfStream, newHandshakeState, transportOutcome, type HalfStreamSink, type HalfStreamStats, type HandshakeState } from "../tcp/index.js";
 import { DirBuffer } from "./dirbuffer.js";
+import { FlowTable4, type Chained4 } from "./flowtable4.js";
 
 export interface FlowLimits {
   /** Bytes one flow may hold (out-of-order queue plus unconsumed bytes of both directions). */
@@ -106,7 +107,7 @@ const enum State {
   Dropped,
 }
 
-class Flow {
+class Flow implements Chained4 {
   state = State.Detecting;
   dissector: Dissector | null = null;
   session: DissectorSession | null = null;
@@ -128,9 +129,13 @@ class Flow {
   stopReason = "";
   lastNs: number;
   endpoints: [EndpointInit, EndpointInit] | null = null;
+  /** IPv4 TCP flows: the FlowTable4 chain. */
+  next4: Chained4 | null = null;
+  hash4 = 0;
   constructor(
     readonly tcp: boolean,
-    readonly ips: [string, string],
+    /** The addresses as decoded (IPv4: a number, IPv6: hex), made text only for entries. */
+    readonly ips: [number | string, number | string],
     readonly ports: [number, number],
     /** Dissectors to try, port-hinted first. */
     readonly candidates: readonly Dissector[],
@@ -168,8 +173,8 @@ export class Pipeline {
   readonly limits: DissectLimits;
   readonly flowLimits: FlowLimits;
   private readonly stats: PipelineStats;
-  private readonly tcpFlows4 = new Map<number, Map<number, Flow>>();
-  private readonly tlsFlows4 = new Map<number, Map<number, Flow>>();
+  private readonly tcpFlows4 = new FlowTable4<Flow>();
+  private readonly tlsFlows4 = new FlowTable4<Flow>();
   private readonly flowsByString = new Map<string, Flow>();
   private readonly udpFlows = new Map<string, Flow>();
   /** All live flows in creation order (for idle scans and eviction). */
@@ -295,7 +300,7 @@ export class Pipeline {
       const a = p.src4 * 65536 + p.srcPort;
       const b = p.dst4 * 65536 + p.dstPort;
       const flows4 = p.tls ? this.tlsFlows4 : this.tcpFlows4;
-      flow = a <= b ? flows4.get(a)?.get(b) : flows4.get(b)?.get(a);
+      flow = flows4.get(a, b, flows4.hash(p.src4, p.srcPort, p.dst4, p.dstPort));
       if (flow) dir = flow.keyA === a ? 0 : 1;
     } else {
       const a = `${p.src6}.${p.srcPort}`;
@@ -370,22 +375,15 @@ export class Pipeline {
       }
     }
     const v4 = p.ipVersion === 4;
-    const ips: [string, string] = v4 ? [ipv4ToString(p.src4), ipv4ToString(p.dst4)] : [ipv6ToString(p.src6), ipv6ToString(p.dst6)];
+    const ips: [number | string, number | string] = v4 ? [p.src4, p.dst4] : [p.src6, p.dst6];
     const keyA = v4 ? p.src4 * 65536 + p.srcPort : `${p.src6}.${p.srcPort}`;
     const keyB = v4 ? p.dst4 * 65536 + p.dstPort : `${p.dst6}.${p.dstPort}`;
     const flow = new Flow(tcp, ips, [p.srcPort, p.dstPort], this.candidatesFor(tcp, p.srcPort, p.dstPort), keyA, keyB, tsNs, p.tls);
     if (tcp) {
-      const sink = (dir: number) => ({
-        bytes: (buf: Buffer, off: number, end: number, ts: number) => this.bytes(flow, dir, buf, off, end, ts),
-        gap: (missing: number, ts: number) => this.gap(flow, dir, missing, ts),
-      });
-      flow.streams = [new HalfStream(sink(0), this.budget, this.stats), new HalfStream(sink(1), this.budget, this.stats)];
-      if (typeof keyA === "number" && typeof keyB === "number") {
-        const lo = Math.min(keyA, keyB);
+      flow.streams = [new HalfStream(new FlowSink(this, flow, 0), this.budget, this.stats), new HalfStream(new FlowSink(this, flow, 1), this.budget, this.stats)];
+      if (v4) {
         const flows4 = flow.tls ? this.tlsFlows4 : this.tcpFlows4;
-        let inner = flows4.get(lo);
-        if (!inner) flows4.set(lo, (inner = new Map()));
-        inner.set(Math.max(keyA, keyB), flow);
+        flows4.add(flow, flows4.hash(p.src4, p.srcPort, p.dst4, p.dstPort));
       } else this.flowsByString.set(flowKey(keyA, keyB, flow.tls), flow);
     } else this.udpFlows.set(flowKey(keyA, keyB), flow);
     this.all.add(flow);
@@ -425,17 +423,12 @@ export class Pipeline {
     if (!this.all.delete(flow)) return;
     const { keyA, keyB } = flow;
     if (!flow.tcp) this.udpFlows.delete(flowKey(keyA, keyB));
-    else if (typeof keyA === "number" && typeof keyB === "number") {
-      const lo = Math.min(keyA, keyB);
-      const flows4 = flow.tls ? this.tlsFlows4 : this.tcpFlows4;
-      const inner = flows4.get(lo);
-      inner?.delete(Math.max(keyA, keyB));
-      if (inner && inner.size === 0) flows4.delete(lo);
-    } else this.flowsByString.delete(flowKey(keyA, keyB, flow.tls));
+    else if (typeof keyA === "number") (flow.tls ? this.tlsFlows4 : this.tcpFlows4).remove(flow);
+    else this.flowsByString.delete(flowKey(keyA, keyB, flow.tls));
   }
 
-  /** In-order bytes of one direction from the reassembler. */
-  private bytes(flow: Flow, dir: number, buf: Buffer, off: number, end: number, tsNs: number): void {
+  /** In-order bytes of one direction from the reassembler (through FlowSink). */
+  bytes(flow: Flow, dir: number, buf: Buffer, off: number, end: number, tsNs: number): void {
     flow.hs.payload[dir] += end - off;
     switch (flow.state) {
       case State.Detecting: {
@@ -512,14 +505,7 @@ export class Pipeline {
   }
 
   private assign(flow: Flow, d: Dissector): void {
-    const stats = this.stats.dissectors[d.name];
-    const ctx: SessionContext = {
-      limits: this.limits,
-      emit: (ex) => this.emit(flow, ex),
-      count: (counter, n = 1) => {
-        stats.counters[counter] = (stats.counters[counter] ?? 0) + n;
-      },
-    };
+    const ctx = new FlowContext(this, flow, this.stats.dissectors[d.name]);
     try {
       flow.session = d.createSession(ctx);
     } catch (err) {
@@ -619,7 +605,7 @@ export class Pipeline {
   }
 
   /** A hole was skipped in `dir`: the session cannot continue across it; close it and re-detect after. */
-  private gap(flow: Flow, dir: number, missing: number, tsNs: number): void {
+  gap(flow: Flow, dir: number, missing: number, tsNs: number): void {
     if (flow.state === State.Dissecting) {
       flow.warning = `capture gap: ${missing} bytes missing (${flow.direction(dir) === Direction.ClientToServer ? "client to server" : "server to client"})`;
       this.closeSession(flow, "evicted", tsNs);
@@ -712,14 +698,16 @@ export class Pipeline {
   private endpoints(flow: Flow): [EndpointInit, EndpointInit] {
     if (!flow.endpoints) {
       const c = flow.clientDir;
-      const client = { ip: flow.ips[c], port: flow.ports[c] };
-      const server = { ip: flow.ips[1 - c], port: flow.ports[1 - c] };
+      const ip = (x: number | string) => (typeof x === "number" ? ipv4ToString(x) : ipv6ToString(x));
+      const client = { ip: ip(flow.ips[c]), port: flow.ports[c] };
+      const server = { ip: ip(flow.ips[1 - c]), port: flow.ports[1 - c] };
       flow.endpoints = [client, server];
     }
     return flow.endpoints;
   }
 
-  private emit(flow: Flow, ex: Exchange): void {
+  /** A session's exchange (through FlowContext). */
+  emit(flow: Flow, ex: Exchange): void {
     const name = flow.dissector?.name;
     if (name) this.stats.dissectors[name].messages++;
     flow.guessClient();
@@ -844,6 +832,40 @@ export class Pipeline {
     const d = this.stats.dissectors[name];
     if (d) d.bugs++;
     this.stats.lastBug = `${name}: ${err instanceof Error ? err.stack ?? err.message : String(err)}`;
+  }
+}
+
+/** One direction's reassembled bytes and gaps, to the pipeline (an object, not two closures per direction). */
+class FlowSink implements HalfStreamSink {
+  constructor(
+    private readonly p: Pipeline,
+    private readonly flow: Flow,
+    private readonly dir: number,
+  ) {}
+  bytes(buf: Buffer, off: number, end: number, tsNs: number): void {
+    this.p.bytes(this.flow, this.dir, buf, off, end, tsNs);
+  }
+  gap(missing: number, tsNs: number): void {
+    this.p.gap(this.flow, this.dir, missing, tsNs);
+  }
+}
+
+/** What a session sees of the pipeline: limits, emit and counters (one object per flow, no closures). */
+class FlowContext implements SessionContext {
+  readonly limits: DissectLimits;
+  constructor(
+    private readonly p: Pipeline,
+    private readonly flow: Flow,
+    private readonly stats: DissectorStats,
+  ) {
+    this.limits = p.limits;
+  }
+  emit(ex: Exchange): void {
+    this.p.emit(this.flow, ex);
+  }
+  count(counter: string, n = 1): void {
+    const c = this.stats.counters;
+    c[counter] = (c[counter] ?? 0) + n;
   }
 }
 
