@@ -511,7 +511,9 @@ int tl_mesh_set_scope(struct tl_mesh *m, const char *list, char *err, size_t err
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	int n = tl_mesh_parse_scope(list, tmp, TL_MESH_SCOPE_MAX, err, errlen);
+	/* "none": a tap target without meshed pods; "" (no scope): every meshed namespace */
+	int none = strcmp(list, "none") == 0;
+	int n = none ? 0 : tl_mesh_parse_scope(list, tmp, TL_MESH_SCOPE_MAX, err, errlen);
 	if (n < 0) {
 		free(tmp);
 		return -1;
@@ -519,7 +521,7 @@ int tl_mesh_set_scope(struct tl_mesh *m, const char *list, char *err, size_t err
 	free(m->scope);
 	m->scope = NULL;
 	m->nscope = 0;
-	if (n > 0) {
+	if (n > 0 || none) {
 		m->scope = tmp;
 		m->nscope = n;
 	} else {

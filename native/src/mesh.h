@@ -143,7 +143,7 @@ void tl_mesh_stats(struct tl_mesh *m, struct tl_counters *c);
 /* Replaces the filter of every mesh socket (all compile first, as for interfaces). */
 int tl_mesh_set_filter(struct tl_mesh *m, const char *expr, char *err, size_t errlen);
 
-/* Restricts capture to namespaces holding one of these addresses ("" = all); applied at once. */
+/* Restricts capture to namespaces holding one of these addresses ("" = all, "none" = none); applied at once. */
 int tl_mesh_set_scope(struct tl_mesh *m, const char *list, char *err, size_t errlen);
 
 /* {"enabled":true,"filter":…,"scope":[…],"scans":…,"netns":[{…}]} */

@@ -220,6 +220,24 @@ void test_mesh(void)
 	CHECK(strstr(err, "10.0.0.300") != NULL);
 	CHECK_EQ_INT(tl_mesh_parse_scope("1.1.1.1,2.2.2.2,3.3.3.3,4.4.4.4,5.5.5.5", scope, 4, err, sizeof(err)), -1);
 
+	/* scopes on a mesh that has not scanned yet: "none" keeps a scope of zero addresses */
+	struct tl_mesh *mm = calloc(1, sizeof(*mm));
+	struct tl_args da;
+	tl_args_defaults(&da);
+	CHECK_EQ_INT(tl_mesh_open(mm, &da, NULL, "none", err, sizeof(err)), 0);
+	CHECK(mm->scope != NULL && mm->nscope == 0);
+	CHECK_EQ_INT(tl_mesh_set_scope(mm, "", err, sizeof(err)), 0);
+	CHECK(mm->scope == NULL);
+	CHECK_EQ_INT(tl_mesh_set_scope(mm, "10.0.0.1", err, sizeof(err)), 0);
+	CHECK_EQ_INT(mm->nscope, 1);
+	CHECK_EQ_INT(tl_mesh_set_scope(mm, "bogus", err, sizeof(err)), -1);
+	CHECK_EQ_INT(mm->nscope, 1); /* a bad scope leaves the old one */
+	tl_mesh_close(mm);
+	CHECK_EQ_INT(tl_mesh_open(mm, &da, "tcp port", NULL, err, sizeof(err)), -1);
+	CHECK(strstr(err, "bad filter") != NULL);
+	tl_mesh_close(mm);
+	free(mm);
+
 	/* control commands */
 	struct tl_command c;
 	char line[256];

@@ -2,6 +2,7 @@
 // Pure: the watcher (watcher.ts) feeds it; tests feed it real pod objects.
 import type { V1Pod, V1Service } from "@kubernetes/client-node";
 import type { EndpointInit } from "@tapline/protocol";
+import { meshSidecar } from "./mesh.js";
 
 export interface PodInfo {
   uid: string;
@@ -15,6 +16,8 @@ export interface PodInfo {
   /** container ports, for resolving host-network pods that share the node's IP */
   ports: number[];
   phase: string;
+  /** runs a mesh sidecar (./mesh.ts): its plaintext is on its own loopback, not on the veth */
+  meshed: boolean;
 }
 
 interface ServiceInfo {
@@ -41,6 +44,7 @@ export function podInfo(pod: V1Pod): PodInfo | undefined {
     workload: workloadOf(pod),
     ports: (pod.spec?.containers ?? []).flatMap((c) => (c.ports ?? []).map((p) => p.hostPort ?? p.containerPort)).filter((p): p is number => !!p),
     phase: pod.status?.phase ?? "",
+    meshed: meshSidecar(pod) !== "",
   };
 }
 
