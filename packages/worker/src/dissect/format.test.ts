@@ -1,4 +1,6 @@
-import { readdirSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { createServer, createConnection } from "node:net";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { entryToJson, jsonlStats, type EntryInit } from "@tapline/protocol";
@@ -32,18 +34,68 @@ describe("jsonl output", () => {
   });
 
   // What EntryWriter sends, batched into chunks, is exactly those lines in order.
-  it("EntryWriter's jsonl bytes are the same lines, over several chunks", async () => {
+  async function manyEntries(): Promise<EntryInit[]> {
     const entries: EntryInit[] = [];
     for (const f of files) await dissectFile(f, { onEntry: (e) => entries.push(e) });
-    // Repeated so the output spans several chunks.
-    const all = Array.from({ length: 8 }, () => entries).flat();
+    // Repeated so the output spans several 1 MiB chunks.
+    return Array.from({ length: 40 }, () => entries).flat();
+  }
+
+  it("EntryWriter's jsonl bytes are the same lines, over several chunks, to a stream that keeps the chunks it is given", async () => {
+    const all = await manyEntries();
     const chunks: Buffer[] = [];
-    const out = new Writable({ write: (c: Buffer, _enc, cb) => (chunks.push(Buffer.from(c)), cb()) });
+    // keeps the chunk itself (as a PassThrough would): a reused buffer would show here
+    const out = new Writable({ write: (c: Buffer, _enc, cb) => (chunks.push(c), cb()) });
     const w = new EntryWriter(out, "jsonl");
     for (const e of all) w.write(e);
     await w.end();
-    expect(chunks.length).toBeGreaterThan(1);
+    expect(chunks.length).toBeGreaterThan(2);
     const expected = all.map((e) => JSON.stringify(entryToJson(e)) + "\n").join("");
+    expect(Buffer.concat(chunks).toString("utf8")).toBe(expected);
+  });
+
+  it("EntryWriter's bytes over a unix socket (the reused-buffer path) are the same lines", async () => {
+    const all = await manyEntries();
+    const dir = mkdtempSync(join(tmpdir(), "tapline-writer-"));
+    const path = join(dir, "s");
+    const got: Buffer[] = [];
+    const received = new Promise<void>((resolve) => {
+      const server = createServer((c) => {
+        c.on("data", (d) => got.push(d));
+        c.on("end", () => (server.close(), resolve()));
+      }).listen(path);
+    });
+    try {
+      await new Promise((r) => setTimeout(r, 50));
+      const sock = createConnection(path);
+      await new Promise((r) => sock.once("connect", r));
+      const w = new EntryWriter(sock, "jsonl");
+      for (const e of all) {
+        w.write(e);
+        const wait = w.drain();
+        if (wait) await wait;
+      }
+      await w.end();
+      sock.end();
+      await received;
+      const expected = all.map((e) => JSON.stringify(entryToJson(e)) + "\n").join("");
+      expect(Buffer.concat(got).toString("utf8")).toBe(expected);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("EntryWriter writes a line longer than its buffer whole, between the others", async () => {
+    const chunks: Buffer[] = [];
+    const out = new Writable({ write: (c: Buffer, _enc, cb) => (chunks.push(Buffer.from(c)), cb()) });
+    const w = new EntryWriter(out, "jsonl");
+    const small: EntryInit = { id: "a", workerId: "w" };
+    const big: EntryInit = { id: "b", warnings: ["é".repeat(600_000)] };
+    w.write(small);
+    w.write(big);
+    w.write(small);
+    await w.end();
+    const expected = [small, big, small].map((e) => JSON.stringify(entryToJson(e)) + "\n").join("");
     expect(Buffer.concat(chunks).toString("utf8")).toBe(expected);
   });
 });
