@@ -33,7 +33,7 @@ export function tableHeader(): string {
  * Batches formatted entries into large writes; `drain()` resolves when `out` can take more,
  * so the reader pauses instead of queueing output without bound.
  *
- * Lines are encoded straight into one 1 MiB buffer (`utf8Write`), written when full: joining
+ * Lines are encoded straight into one 1 MiB buffer (`buf.write`), written when full: joining
  * the lines into a 64 KiB string first and letting the stream encode it cost a flattening and
  * a second copy (about a third of the output cost on Redis entries). The buffer is reused only
  * for streams that hand bytes to the kernel (stdout as a file, pipe or socket) and took them at
@@ -79,7 +79,7 @@ export class EntryWriter {
         return;
       }
     }
-    this.off += this.buf.utf8Write(s, this.off);
+    this.off += this.buf.write(s, this.off, "utf8");
   }
 
   private flush(): void {
