@@ -54,7 +54,8 @@ const dissect = fresh("dissect");
 if (dissect) {
   for (const r of dissect.results ?? []) {
     const mem = `${Math.round(r.tapline?.peakRssMB ?? 0)} MB vs tshark ${Math.round(r.tshark?.peakRssMB ?? 0)} MB`;
-    row("dissect", `${r.case} (${r.fileMB} MB pcap): MB/s`, r.tapline?.MBps, r.tshark?.MBps, "tshark", true, mem);
+    row("dissect", `${r.case} (${r.fileMB} MB pcap): MB/s, table`, r.tapline?.MBps, r.tshark?.MBps, "tshark", true, mem);
+    if (r.taplineJsonl) row("dissect", `${r.case} (${r.fileMB} MB pcap): MB/s, jsonl`, r.taplineJsonl.MBps, r.tshark?.MBps, "tshark", true);
   }
 }
 const hub = fresh("hub");
