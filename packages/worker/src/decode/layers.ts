@@ -21,6 +21,12 @@ export const TcpFlag = { FIN: 0x01, SYN: 0x02, RST: 0x04, PSH: 0x08, ACK: 0x10 }
 export interface PacketInfo {
   /** TLS plaintext synthesized by tapline-capture --tls (SLL2 ARPHRD 0xFFFD), not wire bytes. */
   tls: boolean;
+  /**
+   * Captured on the loopback of a meshed pod (tapline-capture --mesh, SLL2 ARPHRD 0xFFFC): the
+   * network namespace's inode, else 0. Loopback 4-tuples repeat across pods, so flows are kept
+   * apart by it.
+   */
+  meshNs: number;
   /** 4 or 6; 0 when the frame carries no IP packet. */
   ipVersion: number;
   /** IPv4 addresses as unsigned 32-bit numbers. */
@@ -51,6 +57,7 @@ export interface PacketInfo {
 export function newPacketInfo(): PacketInfo {
   return {
     tls: false,
+    meshNs: 0,
     ipVersion: 0,
     src4: 0,
     dst4: 0,
@@ -75,6 +82,8 @@ export function newPacketInfo(): PacketInfo {
 
 /** native/src/sll2.h: the ARPHRD type tapline-capture puts on SSL_read/SSL_write plaintext. */
 export const ARPHRD_TLS_PLAINTEXT = 0xfffd;
+/** native/src/sll2.h: loopback of a meshed pod; address = proxy pid, netns inode (big-endian u32 each). */
+export const ARPHRD_MESH_LOOPBACK = 0xfffc;
 
 const ETH_IPV4 = 0x0800;
 const ETH_IPV6 = 0x86dd;
@@ -88,6 +97,7 @@ export function decodeLink(linktype: number, buf: Buffer, out: PacketInfo): bool
   let off: number;
   let etherType: number;
   out.tls = false;
+  out.meshNs = 0;
   switch (linktype) {
     case Linktype.ETHERNET: {
       if (len < 14) return false;
@@ -122,6 +132,7 @@ export function decodeLink(linktype: number, buf: Buffer, out: PacketInfo): bool
       off = 20;
       etherType = buf.readUInt16BE(0);
       out.tls = buf.readUInt16BE(8) === ARPHRD_TLS_PLAINTEXT;
+      if (buf.readUInt16BE(8) === ARPHRD_MESH_LOOPBACK) out.meshNs = buf[11] >= 8 ? buf.readUInt32BE(16) || 1 : 1;
       break;
     case Linktype.NULL:
     case Linktype.LOOP: {

@@ -132,6 +132,8 @@ class Flow implements Chained4 {
   /** IPv4 TCP flows: the FlowTable4 chain. */
   next4: Chained4 | null = null;
   hash4 = 0;
+  /** Loopback of a meshed pod: its network namespace (PacketInfo.meshNs), else 0. */
+  meshNs = 0;
   constructor(
     readonly tcp: boolean,
     /** The addresses as decoded (IPv4: a number, IPv6: hex), made text only for entries. */
@@ -296,16 +298,16 @@ export class Pipeline {
     const hasPayload = p.payloadEnd > p.payloadOff;
     let flow: Flow | undefined;
     let dir = 0;
-    if (p.ipVersion === 4) {
+    if (p.ipVersion === 4 && p.meshNs === 0) {
       const a = p.src4 * 65536 + p.srcPort;
       const b = p.dst4 * 65536 + p.dstPort;
       const flows4 = p.tls ? this.tlsFlows4 : this.tcpFlows4;
       flow = flows4.get(a, b, flows4.hash(p.src4, p.srcPort, p.dst4, p.dstPort));
       if (flow) dir = flow.keyA === a ? 0 : 1;
     } else {
-      const a = `${p.src6}.${p.srcPort}`;
-      const b = `${p.dst6}.${p.dstPort}`;
-      flow = this.flowsByString.get(flowKey(a, b, p.tls));
+      const a = p.ipVersion === 4 ? p.src4 * 65536 + p.srcPort : `${p.src6}.${p.srcPort}`;
+      const b = p.ipVersion === 4 ? p.dst4 * 65536 + p.dstPort : `${p.dst6}.${p.dstPort}`;
+      flow = this.flowsByString.get(flowKey(a, b, p.tls, p.meshNs));
       if (flow) dir = flow.keyA === a ? 0 : 1;
     }
     const synOnly = (flags & (TcpFlag.SYN | TcpFlag.ACK)) === TcpFlag.SYN;
@@ -381,10 +383,11 @@ export class Pipeline {
     const flow = new Flow(tcp, ips, [p.srcPort, p.dstPort], this.candidatesFor(tcp, p.srcPort, p.dstPort), keyA, keyB, tsNs, p.tls);
     if (tcp) {
       flow.streams = [new HalfStream(new FlowSink(this, flow, 0), this.budget, this.stats), new HalfStream(new FlowSink(this, flow, 1), this.budget, this.stats)];
-      if (v4) {
+      flow.meshNs = p.meshNs;
+      if (v4 && p.meshNs === 0) {
         const flows4 = flow.tls ? this.tlsFlows4 : this.tcpFlows4;
         flows4.add(flow, flows4.hash(p.src4, p.srcPort, p.dst4, p.dstPort));
-      } else this.flowsByString.set(flowKey(keyA, keyB, flow.tls), flow);
+      } else this.flowsByString.set(flowKey(keyA, keyB, flow.tls, flow.meshNs), flow);
     } else this.udpFlows.set(flowKey(keyA, keyB), flow);
     this.all.add(flow);
     this.stats.flowsTotal++;
@@ -423,8 +426,8 @@ export class Pipeline {
     if (!this.all.delete(flow)) return;
     const { keyA, keyB } = flow;
     if (!flow.tcp) this.udpFlows.delete(flowKey(keyA, keyB));
-    else if (typeof keyA === "number") (flow.tls ? this.tlsFlows4 : this.tcpFlows4).remove(flow);
-    else this.flowsByString.delete(flowKey(keyA, keyB, flow.tls));
+    else if (typeof keyA === "number" && flow.meshNs === 0) (flow.tls ? this.tlsFlows4 : this.tcpFlows4).remove(flow);
+    else this.flowsByString.delete(flowKey(keyA, keyB, flow.tls, flow.meshNs));
   }
 
   /** In-order bytes of one direction from the reassembler (through FlowSink). */
@@ -869,7 +872,8 @@ class FlowContext implements SessionContext {
   }
 }
 
-function flowKey(a: number | string, b: number | string, tls = false): string {
+function flowKey(a: number | string, b: number | string, tls = false, meshNs = 0): string {
   const k = a <= b ? `${a}|${b}` : `${b}|${a}`;
-  return tls ? `tls|${k}` : k;
+  const m = meshNs ? `mesh${meshNs}|${k}` : k;
+  return tls ? `tls|${m}` : m;
 }

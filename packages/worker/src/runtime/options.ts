@@ -23,6 +23,8 @@ export const USAGE = `usage: tapline-worker [--hub ws://HOST:8899/ws/worker] [--
   --kubeconfig FILE    resolve pods through this cluster; --no-kube to never try
   --filter EXPR        capture filter when no cluster gives a tap target
   --tls                capture TLS plaintext (eBPF, see native/README.md)
+  --mesh               also capture the loopback of Envoy/Istio-meshed pods (plaintext app<->proxy hop;
+                       needs hostPID and CAP_SYS_ADMIN to enter pod network namespaces)
   --sidecar PATH       tapline-capture binary (env TAPLINE_CAPTURE)
   --stats-interval SEC WorkerStats to the hub every SEC (default 5)
   --output jsonl|none  without --hub: print entries as JSON lines (default) or only count them`;
@@ -63,7 +65,7 @@ export function parseWorkerArgs(argv: string[], env: NodeJS.ProcessEnv = process
         dissectors: { type: "string" }, "sample-rate": { type: "string" }, threads: { type: "string" },
         "max-flow-bytes": { type: "string" }, "max-total-bytes": { type: "string" }, "max-flows": { type: "string" },
         queue: { type: "string" }, kubeconfig: { type: "string" }, "no-kube": { type: "boolean" }, filter: { type: "string" },
-        tls: { type: "boolean" }, "main-thread": { type: "string" }, output: { type: "string" }, sidecar: { type: "string" }, "stats-interval": { type: "string" }, help: { type: "boolean", short: "h" },
+        tls: { type: "boolean" }, mesh: { type: "boolean" }, "main-thread": { type: "string" }, output: { type: "string" }, sidecar: { type: "string" }, "stats-interval": { type: "string" }, help: { type: "boolean", short: "h" },
       },
     }));
   } catch (err) {
@@ -119,6 +121,7 @@ export function parseWorkerArgs(argv: string[], env: NodeJS.ProcessEnv = process
     kubeconfig: values["no-kube"] ? false : values.kubeconfig,
     filter: values.filter,
     tls: values.tls,
+    mesh: values.mesh,
     sidecarPath: values.sidecar ?? env.TAPLINE_CAPTURE,
     statsIntervalMs: values["stats-interval"] ? parseIntFlag("stats-interval", values["stats-interval"], 1, 3600) * 1000 : undefined,
   };

@@ -12,6 +12,7 @@ import { newPacketInfo } from "../decode/index.js";
 import type { DissectLimits } from "../dissectors/types.js";
 import type { FlowLimits, PipelineStats } from "../flows/index.js";
 import { HubClient, type HubClientOptions, type HubClientStats } from "../hubclient/index.js";
+import { MESH_SCOPE_NONE, meshScope } from "../k8s/mesh.js";
 import { captureFilter, tappedIps } from "../k8s/tapTarget.js";
 import type { PodWatcher } from "../k8s/watcher.js";
 import { PcapRing, type PcapRingStats } from "../pcapring/index.js";
@@ -40,6 +41,12 @@ export interface WorkerOptions {
   /** Capture filter when no cluster tells the tap target (default: everything). */
   filter?: string;
   tls?: boolean;
+  /**
+   * Capture the loopback of meshed pods too (tapline-capture --mesh): the plaintext between an
+   * app and its Envoy sidecar. Scoped to the tapped meshed pods once the cluster says which;
+   * every meshed namespace when no cluster is known.
+   */
+  mesh?: boolean;
   /** Directory for the PCAP ring and the control socket (default: a new temp dir, removed at stop). */
   stateDir?: string;
   /** Bytes the PCAP ring keeps on disk; 0 = no ring. */
@@ -287,6 +294,12 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
       } catch (err) {
         log((err as Error).message);
       }
+      if (opts.mesh) {
+        // No cluster: every meshed namespace (""); cluster but no tap target yet: none.
+        const scope = !pods?.ready ? "" : tap ? meshScope(pods.index.podsOnNode(node), tap) : MESH_SCOPE_NONE;
+        const reply = await sidecar.control({ mesh_scope: scope }).catch((err: Error) => ({ ok: false, error: err.message }));
+        if (!reply.ok) log(`mesh scope: ${reply.error ?? "refused"}`);
+      }
     });
   };
 
@@ -427,7 +440,7 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
         controlPath: join(stateDir, "control.sock"),
         statsIntervalS: 2,
         tls: opts.tls,
-        extraArgs: opts.sidecarArgs,
+        extraArgs: [...(opts.mesh ? ["--mesh"] : []), ...(opts.sidecarArgs ?? [])],
         wrap: opts.sidecarWrap,
         filter: () => filter,
         consume: async (stream, streaming) => void (await consume(stream, streaming)),
