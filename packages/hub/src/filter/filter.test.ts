@@ -3,7 +3,7 @@ import type { EntryInit } from "@tapline/protocol";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { filterArb } from "./__fixtures__/arbitraries.js";
-import { EXAMPLES, FIELDS, FilterSyntaxError, compileFilter, parseFilter } from "./index.js";
+import { EXAMPLES, FIELDS, FilterSyntaxError, MATCH_SUBJECT_LIMIT, compileFilter, parseFilter } from "./index.js";
 import type { FilterAst } from "./index.js";
 
 const T0 = Date.parse("2026-11-23T10:00:00Z");
@@ -252,6 +252,10 @@ describe("errors carry the position", () => {
     ["request.headers[accept]", "expected a quoted name after '[' at 16 (e.g. request.headers[\"content-type\"])"],
     ["request.headers['accept' == 'x'", "expected ']' at 25"],
     ['timestamp > "yesterday"', "invalid date 'yesterday' at 12 (e.g. \"2026-11-23T10:00:00Z\")"],
+    ["request.path matches /(a)\\1/", "invalid regex: backreference '\\1' is not supported (regexes run in linear time, without backtracking) at 25"],
+    ["request.path matches /ab(?=c)/", "invalid regex: lookaround '(?=' is not supported (regexes run in linear time, without backtracking) at 24"],
+    ['request.path matches "(?<!x)y"', "invalid regex: lookaround '(?<!' is not supported (regexes run in linear time, without backtracking) at 21"],
+    ["request.path matches /x{1001}/", "invalid regex: not supported by the linear-time engine: invalid repeat count: `{1001}` at 23"],
     ["response.status in ()", "empty list after 'in' at 19 (give at least one value)"],
     ['request.method in "GET"', "expected '(' after 'in' at 18 (e.g. request.method in (\"a\", \"b\"))"],
     ["response.status in 500", "expected '(' after 'in' at 19 (e.g. response.status in (500, 503))"],
@@ -301,6 +305,30 @@ describe("errors carry the position", () => {
 
   it("rejects a non-string filter with a TypeError", () => {
     expect(() => parseFilter(42 as unknown as string)).toThrow(TypeError);
+  });
+});
+
+describe("matches runs in bounded time", () => {
+  it("on patterns that backtrack exponentially in V8, over a body past the subject cap", () => {
+    const e: EntryInit = { ...httpGet, httpRequest: { ...httpGet.httpRequest, body: { data: enc(`${"a".repeat(200_000)}!`) } } };
+    // The subject is cut at MATCH_SUBJECT_LIMIT, so `$` matches at the cut, before the "!".
+    const cases: [string, boolean][] = [["(a+)+$", true], ["(a+)+b", false], ["(a|aa)+!", false], ["(a|a)*$", true], [".*q.*r", false]];
+    for (const [re, expected] of cases) {
+      const filter = `request.body matches /${re}/`;
+      const { predicate } = compileFilter(filter);
+      predicate(e);
+      const t = performance.now();
+      expect(predicate(e), filter).toBe(expected);
+      expect(performance.now() - t, filter).toBeLessThan(150);
+    }
+  });
+
+  it("reads the first MATCH_SUBJECT_LIMIT units of a value", () => {
+    const at = (n: number): EntryInit => ({ ...httpGet, httpRequest: { ...httpGet.httpRequest, body: { data: enc(`${"x".repeat(n)}needle`) } } });
+    const { predicate } = compileFilter("request.body matches /needle/");
+    expect(predicate(at(MATCH_SUBJECT_LIMIT - 6))).toBe(true);
+    expect(predicate(at(MATCH_SUBJECT_LIMIT - 5))).toBe(false);
+    expect(compileFilter('request.body contains "needle"').predicate(at(MATCH_SUBJECT_LIMIT))).toBe(true);
   });
 });
 

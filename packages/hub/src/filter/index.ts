@@ -7,3 +7,4 @@ export { FilterSyntaxError } from "./errors.js";
 export { FIELDS } from "./fields.js";
 export type { FieldInfo, FieldType } from "./fields.js";
 export { EXAMPLES } from "./examples.js";
+export { MATCH_SUBJECT_LIMIT } from "./predicate.js";

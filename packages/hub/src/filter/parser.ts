@@ -8,6 +8,7 @@
 //   list       := "(" value ("," value)* ")"
 //   value      := string | number | "true" | "false" | regex
 import type { CompareOp, FilterAst, Literal } from "./ast.js";
+import { RegexError, compileLinearRegex } from "../regex/index.js";
 import { FilterSyntaxError } from "./errors.js";
 import { FIELD_SPECS, fieldSpec } from "./fields.js";
 import type { FieldSpec } from "./fields.js";
@@ -193,9 +194,12 @@ function checkTypes(spec: FieldSpec, op: CompareOp, opTok: Token, value: Literal
     const flags = value.type === "regex" ? value.flags : "";
     if (!allowedRegexFlags.test(flags)) throw fail(`unsupported regex flags '${flags}'`, valueTok, "use i, m, s or u");
     try {
-      new RegExp(source, flags);
+      compileLinearRegex(source, flags);
     } catch (err) {
-      throw fail(`invalid regex: ${(err as Error).message}`, valueTok);
+      if (!(err instanceof RegexError)) throw err;
+      // Inside a /regex/ literal the offset maps onto the filter text; a string has escapes.
+      const at = valueTok.kind === "regex" && err.offset !== undefined ? valueTok.pos + 1 + err.offset : valueTok.pos;
+      throw new FilterSyntaxError(`invalid regex: ${err.message}`, at, at === valueTok.pos ? valueTok.end : at + 1);
     }
     return { type: "regex", source, flags };
   }

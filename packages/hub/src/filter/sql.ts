@@ -6,6 +6,7 @@
 // part never drops a matching row: where a side cannot be narrowed it is TRUE ("1").
 // Columns are assumed NOT NULL (columnValues() never yields null).
 import type { CompareOp, FilterAst, Literal } from "./ast.js";
+import { compileLinearRegex } from "../regex/index.js";
 import { fieldSpec } from "./fields.js";
 import type { FieldSpec, SqlMapping } from "./fields.js";
 
@@ -145,7 +146,7 @@ function leaf(field: FieldSpec, op: Op | undefined, lit: Literal | undefined): B
       // These mappings only say something about non-empty values, so a test that an empty
       // value passes cannot be narrowed (the field may be empty while the column is not).
       const s = lit?.type === "string" ? lit.value : undefined;
-      if (s === "" || (op === "matches" && lit?.type === "regex" && new RegExp(lit.source, lit.flags).test(""))) return unknown;
+      if (s === "" || (op === "matches" && lit?.type === "regex" && compileLinearRegex(lit.source, lit.flags).test(""))) return unknown;
       let pos: Clause | undefined;
       if (op === undefined) pos = clause(`${m.column} <> ''`);
       else if (s === undefined) pos = undefined;

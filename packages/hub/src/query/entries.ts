@@ -13,8 +13,14 @@ export interface EntryPage {
 /** Rows decoded per call at most when the predicate has to decide. */
 const SCAN_CAP = 20_000;
 const SCAN_CHUNK = 500;
+/**
+ * Wall time one call may spend deciding rows with the predicate: the event loop also serves
+ * ingest. A `matches` test is bounded (filter/predicate.ts) but 20,000 rows of them are not;
+ * past the budget the page ends early with its cursor, as it does at SCAN_CAP.
+ */
+export const SCAN_BUDGET_MS = 200;
 
-export function queryEntries(store: EntryStore, filter: CompiledFilter, before: number, limit: number): EntryPage {
+export function queryEntries(store: EntryStore, filter: CompiledFilter, before: number, limit: number, budgetMs = SCAN_BUDGET_MS): EntryPage {
   if (filter.sql.exact) {
     const rows = store.page(filter.sql, before, limit);
     return { entries: rows.map((r) => Entry.decode(r.data)), next: rows.length === limit ? rows[rows.length - 1].rowid : null };
@@ -22,6 +28,7 @@ export function queryEntries(store: EntryStore, filter: CompiledFilter, before: 
   const entries: Entry[] = [];
   let cursor = before;
   let scanned = 0;
+  const deadline = performance.now() + budgetMs;
   while (entries.length < limit && scanned < SCAN_CAP) {
     const rows = store.page(filter.sql, cursor, SCAN_CHUNK);
     for (const r of rows) {
@@ -32,6 +39,8 @@ export function queryEntries(store: EntryStore, filter: CompiledFilter, before: 
         entries.push(e);
         if (entries.length === limit) return { entries, next: cursor };
       }
+      // Every 32 rows: reading the clock costs more than most predicates.
+      if ((scanned & 31) === 0 && performance.now() > deadline) return { entries, next: cursor };
     }
     if (rows.length < SCAN_CHUNK) return { entries, next: null };
   }

@@ -100,6 +100,22 @@ describe("redactor carriers", () => {
   it("rejects bad value patterns at construction", () => {
     expect(() => new Redactor({ defaults: true, keys: [], valuePatterns: ["(unclosed"] })).toThrow(RedactConfigError);
     expect(() => new Redactor({ defaults: true, keys: [], valuePatterns: ["a*"] })).toThrow(/empty string/);
+    // Patterns that would need backtracking are refused at start-up, with the offset.
+    expect(() => new Redactor({ defaults: true, keys: [], valuePatterns: ["\\d+", "(\\d)\\1{3}"] })).toThrow(
+      "redact: invalid value pattern /(\\d)\\1{3}/: backreference '\\1' is not supported (regexes run in linear time, without backtracking) (at offset 4)",
+    );
+    expect(() => new Redactor({ defaults: true, keys: [], valuePatterns: ["secret(?=:)"] })).toThrow(/lookaround '\(\?=' is not supported .* \(at offset 6\)$/);
+  });
+
+  it("runs value patterns in bounded time on every value (no catastrophic backtracking)", () => {
+    // `(a|a)*b` backtracks exponentially in V8 on a run of a's without a b; here it is linear.
+    const r = new Redactor({ defaults: true, keys: [], valuePatterns: ["(a|a)*b", "(x+x+)+y"] });
+    const e = entryWithSecret("json", "note", `${"a".repeat(30_000)} ${"x".repeat(30_000)}`);
+    e.httpRequest!.headers!.push({ name: "X-Note", value: `${"a".repeat(5000)}b` });
+    const t = performance.now();
+    r.redactEntry(e);
+    expect(performance.now() - t).toBeLessThan(500);
+    expect(e.httpRequest!.headers!.find((h) => h.name === "X-Note")!.value).toBe(REDACTED);
   });
 
   it("JSON: objects, escapes in keys, truncated bodies, formatting kept", () => {

@@ -5,6 +5,8 @@
 import type {
   BodyInit, EntryInit, HeaderInit, KafkaTopicInit, RedisRequestInit, RedisValueInit,
 } from "@tapline/protocol";
+import { RegexError, compileLinearRegex } from "../regex/index.js";
+import type { LinearRegex } from "../regex/index.js";
 import { NameMatcher } from "./names.js";
 import { RedactPrecheck } from "./precheck.js";
 import { REDACTED, redactJson, redactMultipart, redactPathQuery, redactUrlEncoded } from "./text.js";
@@ -14,7 +16,11 @@ export interface RedactOptions {
   defaults: boolean;
   /** Extra sensitive names (`--redact KEY`), matched like the defaults. */
   keys: string[];
-  /** Regular expressions (source text) whose matches in any value are replaced. */
+  /**
+   * Regular expressions (JavaScript source text, no flags) whose matches in any value are
+   * replaced. They run on every stored value, so they run in linear time (regex/linear.ts):
+   * backreferences and lookaround are refused at start-up.
+   */
   valuePatterns: string[];
 }
 
@@ -24,23 +30,13 @@ const REDACTED_BYTES = Buffer.from(REDACTED);
 
 export class Redactor {
   private readonly names: NameMatcher;
-  private readonly patterns: RegExp[];
+  private readonly patterns: LinearRegex[];
   private changed = false;
   private readonly precheck: RedactPrecheck;
 
   constructor(options: RedactOptions) {
     this.names = new NameMatcher({ defaults: options.defaults, keys: options.keys });
-    this.patterns = options.valuePatterns.map((source) => {
-      if (source === "") throw new RedactConfigError("redact: empty value pattern");
-      let re: RegExp;
-      try {
-        re = new RegExp(source, "g");
-      } catch (err) {
-        throw new RedactConfigError(`redact: invalid value pattern /${source}/: ${(err as Error).message}`);
-      }
-      if (re.test("")) throw new RedactConfigError(`redact: value pattern /${source}/ matches the empty string`);
-      return re;
-    });
+    this.patterns = options.valuePatterns.map(checkValuePattern);
     this.precheck = new RedactPrecheck(this.names, this.patterns.length > 0);
   }
 
@@ -98,13 +94,7 @@ export class Redactor {
   /** Applies the value patterns; marks a change. */
   private values(text: string): string {
     let out = text;
-    for (const re of this.patterns) {
-      re.lastIndex = 0;
-      if (re.test(out)) {
-        re.lastIndex = 0;
-        out = out.replace(re, REDACTED);
-      }
-    }
+    for (const re of this.patterns) out = re.replaceAll(out, REDACTED);
     if (out !== text) this.changed = true;
     return out;
   }
@@ -179,6 +169,24 @@ export class Redactor {
       }
     }
   }
+}
+
+/**
+ * A `--redact` value pattern compiled for the redactor, or a RedactConfigError that names the
+ * pattern and the problem (with its offset when known), so the hub refuses to start on it.
+ */
+export function checkValuePattern(source: string): LinearRegex {
+  if (source === "") throw new RedactConfigError("redact: empty value pattern");
+  let re: LinearRegex;
+  try {
+    re = compileLinearRegex(source);
+  } catch (err) {
+    if (!(err instanceof RegexError)) throw err;
+    const at = err.offset === undefined ? "" : ` (at offset ${err.offset})`;
+    throw new RedactConfigError(`redact: invalid value pattern /${source}/: ${err.message}${at}`);
+  }
+  if (re.test("")) throw new RedactConfigError(`redact: value pattern /${source}/ matches the empty string`);
+  return re;
 }
 
 function headerValue(headers: HeaderInit[] | null | undefined, name: string): string {
