@@ -9,8 +9,15 @@ export type DissectFormat = "jsonl" | "table" | "none";
 const COLUMNS = ["PROTOCOL", "SRC", "DST", "METHOD", "TARGET", "STATUS", "ELAPSED_MS"];
 const WIDTHS = [9, 22, 22, 16, 40, 20, 10];
 
+/** One padded cell: cut with an ellipsis when it does not fit its column. */
+function cell(c: string, width: number): string {
+  return c.length >= width ? c.slice(0, width - 1) + "… " : c.padEnd(width + 1);
+}
+
 function row(cells: string[]): string {
-  return cells.map((c, i) => (i === cells.length - 1 ? c : c.length >= WIDTHS[i] ? c.slice(0, WIDTHS[i] - 1) + "… " : c.padEnd(WIDTHS[i] + 1))).join("") + "\n";
+  let line = "";
+  for (let i = 0; i < cells.length - 1; i++) line += cell(cells[i], WIDTHS[i]);
+  return line + cells[cells.length - 1] + "\n";
 }
 
 function endpoint(e: EntryInit["src"]): string {
@@ -22,7 +29,10 @@ export function formatEntry(entry: EntryInit, format: DissectFormat): string {
   if (format === "jsonl") return entryJsonLine(entry) + "\n";
   if (format === "none") return "";
   const s = summarizeEntry(entry);
-  return row([s.protocol, endpoint(entry.src), endpoint(entry.dst), s.method, s.target, s.status, (entry.elapsedMs ?? 0).toFixed(3)]);
+  return (
+    cell(s.protocol, WIDTHS[0]) + cell(endpoint(entry.src), WIDTHS[1]) + cell(endpoint(entry.dst), WIDTHS[2]) + cell(s.method, WIDTHS[3]) +
+    cell(s.target, WIDTHS[4]) + cell(s.status, WIDTHS[5]) + (entry.elapsedMs ?? 0).toFixed(3) + "\n"
+  );
 }
 
 export function tableHeader(): string {
