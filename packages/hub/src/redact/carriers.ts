@@ -1,17 +1,36 @@
 // Entries that carry a value under a name on each carrier the redactor covers. Used by the
 // redaction tests and the hub's property test, and by the benchmark to make realistic entries.
-import { Protocol } from "@tapline/protocol";
-import type { EntryInit } from "@tapline/protocol";
+import { Protocol, RedisKind } from "@tapline/protocol";
+import type { EntryInit, RedisRequestInit, RedisValueInit } from "@tapline/protocol";
 
 export const CARRIERS = [
   "requestHeader", "responseHeader", "trailer", "query", "urlencoded", "multipart", "json", "jsonArray",
-  "kafkaRecordHeader", "kafkaRecordJson",
+  "kafkaRecordHeader", "kafkaRecordJson", "grpcJson",
+  "redisHset", "redisXadd", "redisHgetall", "redisHgetallMap", "redisHget", "redisHmget", "redisConfigGet", "redisXrange",
 ] as const;
 export type Carrier = (typeof CARRIERS)[number];
 
 const enc = (s: string): Buffer => Buffer.from(s, "utf8");
+const bulk = (text: string): RedisValueInit => ({ kind: RedisKind.BULK_STRING, text, size: Buffer.byteLength(text) });
+const array = (elements: RedisValueInit[], kind = RedisKind.ARRAY): RedisValueInit => ({ kind, elements, size: elements.length });
 
-/** An HTTP (or Kafka) entry with `value` under `name` on `carrier`. */
+/** The Redis request and reply of each Redis carrier, with `value` under the field `name`. */
+function redisCarrier(carrier: Carrier, name: string, value: string): [RedisRequestInit, RedisValueInit | undefined] {
+  const pair = [bulk("a"), bulk("1"), bulk(name), bulk(value)];
+  switch (carrier) {
+    case "redisHset": return [{ command: "HSET", key: "acct:1", args: ["acct:1", "a", "1", name, value] }, { kind: RedisKind.INTEGER, integer: 2 }];
+    case "redisXadd": return [{ command: "XADD", key: "events", args: ["events", "MAXLEN", "~", "1000", "*", "kind", "login", name, value] }, bulk("1763000000000-0")];
+    case "redisHgetall": return [{ command: "HGETALL", key: "acct:1", args: ["acct:1"] }, array(pair)];
+    case "redisHgetallMap": return [{ command: "HGETALL", key: "acct:1", args: ["acct:1"] }, array(pair, RedisKind.MAP)];
+    case "redisHget": return [{ command: "HGET", key: "acct:1", args: ["acct:1", name] }, bulk(value)];
+    case "redisHmget": return [{ command: "HMGET", key: "acct:1", args: ["acct:1", "a", name] }, array([bulk("1"), bulk(value)])];
+    case "redisConfigGet": return [{ command: "CONFIG GET", args: ["*"] }, array([bulk("maxmemory"), bulk("0"), bulk(name), bulk(value)])];
+    case "redisXrange": return [{ command: "XRANGE", key: "events", args: ["events", "-", "+"] }, array([array([bulk("1763000000000-0"), array(pair)])])];
+    default: throw new Error(`not a Redis carrier: ${carrier}`);
+  }
+}
+
+/** An HTTP, gRPC, Kafka or Redis entry with `value` under `name` on `carrier`. */
 export function entryWithSecret(carrier: Carrier, name: string, value: string, id = "w-1"): EntryInit {
   const base: EntryInit = {
     id, timestampNs: 1_763_000_000_000_000_000, protocol: Protocol.HTTP,
@@ -20,6 +39,10 @@ export function entryWithSecret(carrier: Carrier, name: string, value: string, i
     httpRequest: { method: "POST", path: "/api", version: "HTTP/1.1", headers: [{ name: "Host", value: "server" }] },
     httpResponse: { status: 200, version: "HTTP/1.1", headers: [] },
   };
+  if (carrier.startsWith("redis")) {
+    const [redisRequest, value2] = redisCarrier(carrier, name, value);
+    return { id, timestampNs: base.timestampNs, protocol: Protocol.REDIS, src: base.src, dst: base.dst, redisRequest, redisResponse: { value: value2 } };
+  }
   const req = base.httpRequest!;
   const res = base.httpResponse!;
   switch (carrier) {
@@ -46,6 +69,19 @@ export function entryWithSecret(carrier: Carrier, name: string, value: string, i
     case "jsonArray":
       req.body = { data: enc(JSON.stringify([{ other: 1 }, { [name]: [value, { v: value }] }])) };
       break;
+    case "grpcJson": {
+      // application/grpc+json: the message is JSON, in the framed body and in GrpcMessage.data.
+      const message = enc(JSON.stringify({ order: { id: 1, [name]: value } }));
+      const framed = Buffer.concat([Buffer.from([0, 0, 0, 0, 0]), message]);
+      framed.writeUInt32BE(message.length, 1);
+      base.protocol = Protocol.GRPC;
+      req.version = "HTTP/2";
+      req.path = "/shop.Orders/Place";
+      req.headers!.push({ name: "content-type", value: "application/grpc+json" });
+      req.body = { data: framed };
+      base.grpc = { service: "shop.Orders", method: "Place", status: 0, requestMessages: [{ length: message.length, data: message }] };
+      break;
+    }
     case "kafkaRecordHeader":
     case "kafkaRecordJson": {
       const record = carrier === "kafkaRecordHeader"

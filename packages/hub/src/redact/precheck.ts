@@ -1,7 +1,9 @@
 // A conservative test over an encoded Entry's bytes: false only when redaction provably leaves
 // the entry unchanged, so ingest can store the worker's bytes without decoding them for the
 // redactor. Every name the redactor tests (header and trailer names, query and form field names,
-// multipart names, JSON keys, Kafka record header names, Redis CONFIG SET parameters) is a run of
+// multipart names, JSON keys (bodies, Kafka records, gRPC JSON messages), Kafka record header
+// names, Redis CONFIG SET/GET parameters, hash and stream fields in requests and replies, RESP3
+// map keys) is a run of
 // the entry's bytes, as protobuf strings and bytes fields are stored verbatim. A name matches when
 // lower(name) with "-", "_", ".", " " removed contains a word (names.ts), so the bytes are folded
 // the same way ("+", a space in forms, is removed too) and searched for every word; any match

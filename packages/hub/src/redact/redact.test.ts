@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import * as fc from "fast-check";
-import { Entry, Protocol } from "@tapline/protocol";
+import { Entry, Protocol, RedisKind } from "@tapline/protocol";
 import type { EntryInit } from "@tapline/protocol";
 import { CARRIERS, entryWithSecret } from "./carriers.js";
 import { DEFAULT_SENSITIVE_WORDS, NameMatcher, REDACTED, RedactConfigError, Redactor, redactJson } from "./index.js";
@@ -76,6 +76,42 @@ describe("redactor carriers", () => {
     }
     const get: EntryInit = { id: "g", protocol: Protocol.REDIS, redisRequest: { command: "GET", args: ["k"], key: "k" } };
     expect(defaults().redactEntry(get)).toBe(false);
+  });
+
+  it("Redis: values of sensitive hash fields in HSCAN, HRANDFIELD, HGETEX replies; other fields and nil replies stay", () => {
+    const b = (text: string) => ({ kind: RedisKind.BULK_STRING, text });
+    const arr = (...elements: object[]) => ({ kind: RedisKind.ARRAY, elements });
+    const cases: [string, string[], object, string[]][] = [
+      ["HSCAN", ["h", "0"], arr(b("0"), arr(b("password"), b("pw1"), b("name"), b("bob"))), ["bob"]],
+      ["HSCAN", ["h", "0", "NOVALUES"], arr(b("0"), arr(b("password"), b("token"))), ["password", "token"]],
+      ["HRANDFIELD", ["h", "2", "WITHVALUES"], arr(b("token"), b("pw1"), b("name"), b("bob")), ["token", "name", "bob"]],
+      ["HRANDFIELD", ["h", "2", "WITHVALUES"], arr(arr(b("token"), b("pw1")), arr(b("name"), b("bob"))), ["token", "name", "bob"]],
+      ["HGETEX", ["h", "EX", "10", "FIELDS", "2", "name", "apiKey"], arr(b("bob"), b("pw1")), ["bob"]],
+      ["HGET", ["h", "name"], b("bob"), ["bob"]],
+      ["CLIENT INFO", [], { kind: RedisKind.MAP, elements: [b("user"), b("pw1"), b("db"), { kind: RedisKind.INTEGER, integer: 0 }] }, ["user", "db"]],
+    ];
+    for (const [command, args, value, kept] of cases) {
+      const planted = JSON.stringify(value).includes("pw1");
+      const e: EntryInit = { id: "r", protocol: Protocol.REDIS, redisRequest: { command, args }, redisResponse: { value } };
+      const changed = defaults().redactEntry(e);
+      const text = storedText(e);
+      expect(text, command).not.toContain("pw1");
+      expect(changed, command).toBe(planted);
+      for (const k of kept) expect(text, `${command} keeps ${k}`).toContain(k);
+    }
+    const nil: EntryInit = { id: "n", protocol: Protocol.REDIS, redisRequest: { command: "HGET", args: ["h", "password"] }, redisResponse: { value: { kind: RedisKind.NULL } } };
+    expect(defaults().redactEntry(nil)).toBe(false);
+  });
+
+  it("gRPC: value patterns apply to raw protobuf renderings and message bytes (they carry field numbers, not names)", () => {
+    const r = new Redactor({ defaults: true, keys: [], valuePatterns: ["\\b4111\\d{12}\\b"] });
+    const e: EntryInit = {
+      id: "g", protocol: Protocol.GRPC, httpRequest: { method: "POST", path: "/p.S/M" },
+      grpc: { requestMessages: [{ length: 18, data: Buffer.from("\x0a\x104111111111111111"), decoded: '1: "4111111111111111"' }] },
+    };
+    expect(r.redactEntry(e)).toBe(true);
+    expect(storedText(e)).not.toContain("4111111111111111");
+    expect(e.grpc!.requestMessages![0]!.decoded).toBe(`1: "${REDACTED}"`);
   });
 
   it("redacts Kafka SASL bytes", () => {

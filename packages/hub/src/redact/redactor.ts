@@ -1,14 +1,21 @@
 // SPEC §3 applied to an Entry before it is stored or sent anywhere: names on every carrier
 // (HTTP/gRPC headers and trailers, query, urlencoded and multipart forms, JSON at any depth,
-// Kafka record headers and JSON values), credentials of Redis AUTH/HELLO/MIGRATE/ACL/CONFIG and
-// Kafka SASL, and the user's value patterns. The key stays, the value becomes "[REDACTED]".
+// Kafka record headers and JSON values, gRPC messages in JSON, Redis hash/stream fields and
+// CONFIG parameters in requests and replies), credentials of Redis AUTH/HELLO/MIGRATE/ACL/CONFIG
+// and Kafka SASL, and the user's value patterns. The key stays, the value becomes "[REDACTED]".
+//
+// gRPC messages in protobuf are rendered by the worker as raw fields (`1: "text"`, no schema),
+// so they carry field numbers, not names: only value patterns apply to them. The same message
+// sent as application/grpc+json is JSON, and its keys are matched.
+import { RedisKind } from "@tapline/protocol";
 import type {
-  BodyInit, EntryInit, HeaderInit, KafkaTopicInit, RedisRequestInit, RedisValueInit,
+  BodyInit, EntryInit, GrpcInfoInit, HeaderInit, KafkaTopicInit, RedisRequestInit, RedisValueInit,
 } from "@tapline/protocol";
 import { RegexError, compileLinearRegex } from "../regex/index.js";
 import type { LinearRegex } from "../regex/index.js";
 import { NameMatcher } from "./names.js";
 import { RedactPrecheck } from "./precheck.js";
+import { redisFieldValueArgs, redisReplySecrets } from "./redis.js";
 import { REDACTED, redactJson, redactMultipart, redactPathQuery, redactUrlEncoded } from "./text.js";
 
 export interface RedactOptions {
@@ -62,7 +69,12 @@ export class Redactor {
       if (res.body) this.body(res.body, res.headers);
     }
     if (entry.redisRequest) this.redis(entry.redisRequest);
-    if (entry.redisResponse?.value) this.redisValue(entry.redisResponse.value);
+    const reply = entry.redisResponse?.value;
+    if (reply) {
+      redisReplySecrets(entry.redisRequest, reply, this.names, this.redisSecret);
+      this.redisValue(reply);
+    }
+    if (entry.grpc) this.grpc(entry.grpc);
     const kreq = entry.kafkaRequest;
     if (kreq) {
       if (kreq.saslAuth && kreq.saslAuth.length > 0) {
@@ -135,7 +147,9 @@ export class Redactor {
   private redis(req: RedisRequestInit): void {
     const args = req.args;
     if (!args || args.length === 0) return;
-    const secret = redisSecretArgs((req.command ?? "").toUpperCase(), args, this.names);
+    const command = (req.command ?? "").toUpperCase();
+    const secret = redisSecretArgs(command, args, this.names);
+    redisFieldValueArgs(command, args, this.names, secret);
     for (let i = 0; i < args.length; i++) {
       if (secret.has(i)) {
         if (args[i] !== REDACTED) {
@@ -144,6 +158,33 @@ export class Redactor {
         }
       } else {
         args[i] = this.values(args[i]);
+      }
+    }
+  }
+
+  /** A reply value that belongs to a sensitive name becomes the bulk string "[REDACTED]". */
+  private readonly redisSecret = (v: RedisValueInit): void => {
+    if (v.kind === RedisKind.NULL || (v.text === REDACTED && !v.elements?.length)) return;
+    v.kind = RedisKind.BULK_STRING;
+    v.text = REDACTED;
+    v.elements = [];
+    v.integer = 0;
+    v.double = 0;
+    v.boolean = false;
+    v.size = REDACTED.length;
+    v.truncated = false;
+    this.changed = true;
+  };
+
+  private grpc(info: GrpcInfoInit): void {
+    for (const list of [info.requestMessages, info.responseMessages]) {
+      for (const m of list ?? []) {
+        if (m.decoded) m.decoded = this.values(m.decoded);
+        const data = m.data;
+        if (!data || data.length === 0) continue;
+        const text = Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString("latin1");
+        const out = this.values(!m.compressed && looksLikeJson(text) ? this.tracked(text, redactJson(text, this.names)) : text);
+        if (out !== text) m.data = Buffer.from(out, "latin1");
       }
     }
   }
