@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "elfsym.h"
+#include "gopclntab.h"
 
 static const char *const fn_syms[GOTLS_NFN] = {"crypto/tls.(*Conn).Read", "crypto/tls.(*Conn).Write"};
 
@@ -83,6 +84,26 @@ int gotls_find_rets(const uint8_t *code, size_t n, uint64_t *rets, int max, char
  * inline as a uvarint length and bytes. Earlier releases pointed to it
  * instead, and used stack-based argument passing on arm64 (amd64 changed in
  * 1.17): only the inline form is accepted, so the registers read are right. */
+/* Reads the inline version string after a buildinfo header b[0..n). */
+static int buildinfo_version(const uint8_t *b, size_t n, char *out, size_t outlen)
+{
+	if (n < 34 || memcmp(b, "\xff Go buildinf:", 14) != 0)
+		return -1;
+	if (!(b[15] & 2))
+		return 0;
+	size_t len = b[32], o = 33;
+	if (len & 0x80) /* two-byte uvarint: versions are short */
+		len = (len & 0x7f) | (size_t)b[o++] << 7;
+	if (o + len > n || len >= outlen)
+		return -1;
+	memcpy(out, b + o, len);
+	out[len] = '\0';
+	return 1;
+}
+
+/* The .go.buildinfo section, or, with the section headers stripped, its
+ * magic at a 16-byte boundary of the file (the section's alignment; file
+ * offsets and addresses agree modulo the page size). */
 static int go_version(Elf *elf, size_t shstrndx, char *out, size_t outlen)
 {
 	Elf_Scn *scn = NULL;
@@ -93,24 +114,24 @@ static int go_version(Elf *elf, size_t shstrndx, char *out, size_t outlen)
 		    strcmp(name, ".go.buildinfo") != 0)
 			continue;
 		Elf_Data *d = elf_getdata(scn, NULL);
-		const uint8_t *b = d ? d->d_buf : NULL;
-		if (!b || d->d_size < 34 || memcmp(b, "\xff Go buildinf:", 14) != 0)
-			return -1;
-		if (!(b[15] & 2))
-			return 0;
-		size_t len = b[32], o = 33;
-		if (len & 0x80) /* two-byte uvarint: versions are short */
-			len = (len & 0x7f) | (size_t)b[o++] << 7;
-		if (o + len > d->d_size || len >= outlen)
-			return -1;
-		memcpy(out, b + o, len);
-		out[len] = '\0';
-		return 1;
+		return d && d->d_buf ? buildinfo_version(d->d_buf, d->d_size, out, outlen) : -1;
 	}
+	size_t size;
+	const uint8_t *raw = (const uint8_t *)elf_rawfile(elf, &size);
+	if (!raw || elf_nextscn(elf, NULL))
+		return -1;
+	for (size_t o = 0; o + 34 <= size; o += 16)
+		if (raw[o] == 0xff && memcmp(raw + o, "\xff Go buildinf:", 14) == 0)
+			return buildinfo_version(raw + o, size - o, out, outlen);
 	return -1;
 }
 
-static int find_syms(Elf *elf, GElf_Sym *syms)
+/* Where a function's code is: its address and byte count. */
+struct fnloc {
+	uint64_t addr, size;
+};
+
+static int find_syms(Elf *elf, struct fnloc *locs)
 {
 	int found = 0;
 	Elf_Scn *scn = NULL;
@@ -126,8 +147,8 @@ static int find_syms(Elf *elf, GElf_Sym *syms)
 				continue;
 			const char *name = elf_strptr(elf, sh.sh_link, s.st_name);
 			for (int k = 0; name && k < GOTLS_NFN; k++)
-				if (!syms[k].st_value && strcmp(name, fn_syms[k]) == 0) {
-					syms[k] = s;
+				if (!locs[k].addr && strcmp(name, fn_syms[k]) == 0) {
+					locs[k] = (struct fnloc){s.st_value, s.st_size};
 					found++;
 				}
 		}
@@ -135,20 +156,80 @@ static int find_syms(Elf *elf, GElf_Sym *syms)
 	return found;
 }
 
-static int probe_fn(int fd, Elf *elf, const GElf_Sym *s, struct gotls_func *f, char *err, size_t errlen)
+/*
+ * The same functions from .gopclntab, which `-ldflags=-s` keeps (the runtime
+ * needs it for tracebacks): the section by name, else, when the section
+ * headers are stripped too, the table found by its magic. A function's size
+ * is the distance to the next function's entry (alignment padding included,
+ * which decodes as INT3 on x86-64). Returns 1 with both found, 0 when the
+ * file has no table or lacks them, -1 with err filled when a table is there
+ * but unreadable.
+ */
+static int find_pclntab(Elf *elf, size_t shstrndx, struct fnloc *locs, char *err, size_t errlen)
 {
-	f->entry = elf_vaddr_offset(elf, s->st_value);
-	if (!f->entry || !s->st_size || s->st_size > (1u << 20)) {
+	const uint8_t *p = NULL;
+	size_t n = 0;
+	uint64_t text = 0;
+	Elf_Scn *scn = NULL;
+	while ((scn = elf_nextscn(elf, scn))) {
+		GElf_Shdr sh;
+		const char *name;
+		if (!gelf_getshdr(scn, &sh) || !(name = elf_strptr(elf, shstrndx, sh.sh_name)))
+			continue;
+		if (strcmp(name, ".text") == 0) {
+			text = sh.sh_addr;
+		} else if ((strcmp(name, ".gopclntab") == 0 || strcmp(name, ".data.rel.ro.gopclntab") == 0) &&
+			   sh.sh_type != SHT_NOBITS) {
+			/* The second name: a PIE, where the table holds relocated words. */
+			Elf_Data *d = elf_getdata(scn, NULL);
+			if (d && d->d_buf)
+				p = d->d_buf, n = d->d_size;
+		}
+	}
+	if (!p) {
+		size_t size;
+		const uint8_t *raw = (const uint8_t *)elf_rawfile(elf, &size);
+		long off = raw && !elf_nextscn(elf, NULL) ? gopcln_scan(raw, size) : -1;
+		if (off < 0)
+			return 0;
+		p = raw + off, n = size - (size_t)off;
+	}
+	struct gopcln t;
+	if (gopcln_parse(&t, p, n, err, errlen))
+		return -1;
+	/* 1.18+: the header's runtime.text (written by the linker, and right even
+	 * when C start-up code precedes Go's in .text), unless the file leaves it
+	 * to a relocation (0) or it is not in the code: then the .text section's
+	 * address, as debug/gosym takes it. */
+	if (t.version >= 118 && !elf_vaddr_offset(elf, t.text_start)) {
+		if (!text) {
+			snprintf(err, errlen, ".gopclntab: no usable text start");
+			return -1;
+		}
+		t.text_start = text;
+	}
+	struct gopcln_fn f[GOTLS_NFN];
+	if (gopcln_lookup(&t, fn_syms, GOTLS_NFN, f) < GOTLS_NFN)
+		return 0;
+	for (int k = 0; k < GOTLS_NFN; k++)
+		locs[k] = (struct fnloc){f[k].entry, f[k].end - f[k].entry};
+	return 1;
+}
+
+static int probe_fn(int fd, Elf *elf, const struct fnloc *s, struct gotls_func *f, char *err, size_t errlen)
+{
+	f->entry = elf_vaddr_offset(elf, s->addr);
+	if (!f->entry || !s->size || s->size > (1u << 20)) {
 		snprintf(err, errlen, "symbol outside the executable segments");
 		return -1;
 	}
-	uint8_t *code = malloc(s->st_size);
-	if (!code || pread(fd, code, s->st_size, (off_t)f->entry) != (ssize_t)s->st_size) {
+	uint8_t *code = malloc(s->size);
+	if (!code || pread(fd, code, s->size, (off_t)f->entry) != (ssize_t)s->size) {
 		snprintf(err, errlen, "reading the function: %s", code ? strerror(errno) : "out of memory");
 		free(code);
 		return -1;
 	}
-	f->nrets = gotls_find_rets(code, s->st_size, f->rets, GOTLS_MAX_RETS, err, errlen);
+	f->nrets = gotls_find_rets(code, s->size, f->rets, GOTLS_MAX_RETS, err, errlen);
 	free(code);
 	if (f->nrets <= 0) {
 		if (f->nrets == 0)
@@ -163,6 +244,8 @@ static int probe_fn(int fd, Elf *elf, const GElf_Sym *s, struct gotls_func *f, c
 int gotls_find(const char *path, struct gotls_probes *out, char *err, size_t errlen)
 {
 	memset(out, 0, sizeof(*out));
+	if (errlen)
+		err[0] = '\0';
 	if (elf_version(EV_CURRENT) == EV_NONE)
 		return 0;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -172,10 +255,19 @@ int gotls_find(const char *path, struct gotls_probes *out, char *err, size_t err
 	int r = 0;
 	GElf_Ehdr eh;
 	size_t shstrndx;
-	GElf_Sym syms[GOTLS_NFN] = {0};
+	struct fnloc locs[GOTLS_NFN] = {0};
 	if (!elf || elf_kind(elf) != ELF_K_ELF || !gelf_getehdr(elf, &eh) || eh.e_machine != GO_EM ||
-	    elf_getshdrstrndx(elf, &shstrndx) || find_syms(elf, syms) < GOTLS_NFN)
+	    elf_getshdrstrndx(elf, &shstrndx))
 		goto out;
+	if (find_syms(elf, locs) == GOTLS_NFN) {
+		snprintf(out->source, sizeof(out->source), ".symtab");
+	} else {
+		memset(locs, 0, sizeof(locs));
+		if ((r = find_pclntab(elf, shstrndx, locs, err, errlen)) <= 0)
+			goto out;
+		r = 0;
+		snprintf(out->source, sizeof(out->source), ".gopclntab");
+	}
 	int v = go_version(elf, shstrndx, out->version, sizeof(out->version));
 	if (v <= 0) {
 		snprintf(err, errlen, v == 0 ? "Go before 1.18: its calling convention is not supported"
@@ -185,7 +277,7 @@ int gotls_find(const char *path, struct gotls_probes *out, char *err, size_t err
 	}
 	char ferr[160];
 	for (int k = 0; k < GOTLS_NFN; k++)
-		if (probe_fn(fd, elf, &syms[k], &out->fn[k], ferr, sizeof(ferr))) {
+		if (probe_fn(fd, elf, &locs[k], &out->fn[k], ferr, sizeof(ferr))) {
 			snprintf(err, errlen, "%s: %s", fn_syms[k], ferr);
 			r = -1;
 			goto out;

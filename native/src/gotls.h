@@ -18,14 +18,17 @@ struct gotls_func {
 
 struct gotls_probes {
 	char version[32]; /* "go1.19.8", from .go.buildinfo */
+	char source[16];  /* where the functions were found: ".symtab" or ".gopclntab" */
 	struct gotls_func fn[GOTLS_NFN];
 };
 
 /*
- * Looks for crypto/tls.(*Conn).Read and .Write in the .symtab of the ELF at
- * path. Returns 1 with the probe offsets filled, 0 when the file is not a Go
- * program using crypto/tls (or is stripped), -1 with err filled when it is
- * one that cannot be hooked (Go before 1.18, an undecodable function).
+ * Looks for crypto/tls.(*Conn).Read and .Write in the ELF at path: in
+ * .symtab, else in .gopclntab (stripped binaries; found by its magic when
+ * the section headers are gone too). Returns 1 with the probe offsets
+ * filled, 0 when the file is not a Go program using crypto/tls, -1 with err
+ * filled when it is one that cannot be hooked (Go before 1.18, an
+ * unreadable table, an undecodable function).
  */
 int gotls_find(const char *path, struct gotls_probes *out, char *err, size_t errlen);
 

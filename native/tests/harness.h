@@ -39,6 +39,7 @@ void test_control(void);
 void test_filter(void);
 void test_tls_emit(void);
 void test_gotls(void);
+void test_gopclntab(void);
 void test_mesh(void);
 
 #endif

@@ -13,6 +13,7 @@ int main(void)
 	test_filter();
 	test_tls_emit();
 	test_gotls();
+	test_gopclntab();
 	test_mesh();
 	printf("%d passed, %d failed\n", t_passed, t_failed);
 	return t_failed ? 1 : 0;
