@@ -263,8 +263,7 @@ export class HttpSession implements DissectorSession {
     if (!head) return;
     if (r.state !== State.Stopped) r.state = State.Head;
     const limits = this.ctx.limits;
-    const body = r.body.finish(head.contentType, head.contentEncoding, limits, cut);
-    if (body?.truncated) this.ctx.count("body_truncated");
+    const body = r.body.finish(head.contentType, head.contentEncoding, limits, cut, this.ctx);
     r.head = undefined;
     if (r.isRequest) {
       // the request was queued at its head; fill it in
