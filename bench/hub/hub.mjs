@@ -49,6 +49,11 @@ async function ingestRun(hub, workerId, maker, count) {
       allStored();
     }
   });
+  // Rows per SQLite transaction: how well the pipeline's group commit gathers batches.
+  const store = hub.app.store;
+  const insertBatch = store.insertBatchAsync;
+  let commits = 0;
+  store.insertBatchAsync = (...args) => { commits++; return insertBatch.apply(store, args); };
   const child = fork(new URL("./client.mjs", import.meta.url));
   const exited = new Promise((r) => child.once("exit", r));
   const next = () => new Promise((resolve) => child.once("message", resolve));
@@ -62,12 +67,14 @@ async function ingestRun(hub, workerId, maker, count) {
   await storedAll;
   const client = await done;
   await exited;
+  store.insertBatchAsync = insertBatch;
   const cpu = cpu1.user + cpu1.system;
   const sec = (t1 - t0) / 1000;
   if (hub.app.store.stats().entries - before !== count) throw new Error(`${workerId}: stored ${hub.app.store.stats().entries - before} of ${count}`);
   return {
     entriesPerSec: Math.round(count / sec), seconds: +sec.toFixed(2), hubCpuMicrosPerEntry: +(cpu / count).toFixed(1),
     ackedEntriesPerSec: Math.round(count / client.seconds), clientCpuMicrosPerEntry: +(client.cpuMicros / count).toFixed(1), loadAverage1m: +load.toFixed(2),
+    rowsPerCommit: Math.round(count / commits),
   };
 }
 

@@ -4,8 +4,9 @@
 // every batch received in one turn of the event loop (or up to GROUP_ENTRIES) go into one SQLite
 // transaction. A transaction's cost is mostly its hot index pages written to the WAL once per
 // commit, so a few thousand rows per commit cost less per entry than one worker batch of 500
-// (bench/hub). A batch's `stored` callback runs only after its commit: the ingest acknowledges
-// nothing uncommitted.
+// (bench/hub). The commit runs on the store's writer thread while the next group is decoded and
+// redacted here (store/writer.ts). A batch's `stored` callback runs only after its commit: the
+// ingest acknowledges nothing uncommitted.
 import { Entry } from "@tapline/protocol";
 import type { EntryInit } from "@tapline/protocol";
 import { columnValues } from "../filter/columns.js";
@@ -79,7 +80,7 @@ export class IngestPipeline {
   ingestEncoded(workerId: string, encoded: Uint8Array[], seq?: SeqUpdate): number {
     this.flush();
     this.enqueueEncoded(workerId, encoded, seq);
-    return this.flush();
+    return this.commitNow();
   }
 
   /** Entries built in-process (e.g. a local capture or file view); redacted like worker ones, stored before it returns. */
@@ -90,20 +91,37 @@ export class IngestPipeline {
       this.redactor.redactEntry(entry);
       this.add(entry, workerId, Entry.encode(entry).finish());
     }
-    return this.flush();
+    return this.commitNow();
   }
 
-  /** Commits the waiting group (no-op when empty); returns how many entries were new. */
-  flush(): number {
+  /** Hands the waiting group to the store's writer (no-op when empty). */
+  flush(): void {
+    this.commit(false);
+  }
+
+  /** Commits the waiting group and every earlier one before returning; how many entries were new in it. */
+  commitNow(): number {
+    return this.commit(true);
+  }
+
+  private commit(now: boolean): number {
     if (this.scheduled) clearImmediate(this.scheduled);
     this.scheduled = undefined;
     const { entries, rows, seqs, stored } = this;
-    if (rows.length === 0 && seqs.length === 0 && stored.length === 0) return 0;
+    if (rows.length === 0 && seqs.length === 0 && stored.length === 0) {
+      if (now) this.store.drain();
+      return 0;
+    }
     this.entries = [];
     this.rows = [];
     this.seqs = [];
     this.stored = [];
-    const inserted = this.store.insertBatch(rows, seqs);
+    if (now) return this.committed(entries, rows, stored, this.store.insertBatch(rows, seqs));
+    this.store.insertBatchAsync(rows, seqs, (inserted) => this.committed(entries, rows, stored, inserted));
+    return 0;
+  }
+
+  private committed(entries: Entry[], rows: NewRow[], stored: (() => void)[], inserted: boolean[]): number {
     const fresh: Entry[] = [];
     const columns: ColumnValue[][] = [];
     for (let i = 0; i < inserted.length; i++) {

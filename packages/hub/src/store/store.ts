@@ -8,12 +8,19 @@ import Database from "better-sqlite3";
 import type { Statement } from "better-sqlite3";
 import { COLUMNS } from "../filter/columns.js";
 import type { ColumnValue } from "../filter/columns.js";
+import { StoreWriter } from "./writer.js";
+import type { WriterReply } from "./writer.js";
 
 export interface StoreOptions {
   /** File path, or ":memory:" (tests). */
   path: string;
   /** Bound on the database's size on disk (pages in use plus the WAL). */
   limitBytes: number;
+  /**
+   * insertBatchAsync writes on a worker_thread (store/writer.ts); default: for a file (a
+   * ":memory:" database cannot be shared with another connection).
+   */
+  writerThread?: boolean;
 }
 
 export interface NewRow {
@@ -85,6 +92,7 @@ export class EntryStore {
   private bytesSinceCheck = 0;
   private analyzedAt = 0;
   private readonly checkEveryBytes: number;
+  private readonly writer: StoreWriter | undefined;
 
   constructor(options: StoreOptions) {
     if (!options.path) throw new Error("store: path is required (a file or ':memory:')");
@@ -95,16 +103,18 @@ export class EntryStore {
     this.limitBytes = options.limitBytes;
     this.db = new Database(options.path);
     this.db.pragma("journal_mode = WAL");
-    this.db.pragma("synchronous = NORMAL");
-    this.db.pragma("temp_store = MEMORY");
-    // Index pages are touched at random by inserts: keep them in memory (64 MiB at most).
-    this.db.pragma(`cache_size = -${Math.min(65536, Math.max(2048, Math.floor(this.limitBytes / 1024 / 8)))}`);
     this.pageSize = this.db.pragma("page_size", { simple: true }) as number;
     // The WAL is a twentieth of the limit (64 MiB at most): every checkpoint syncs the database
     // file, so a bigger WAL means fewer syncs per entry; it is truncated after each checkpoint.
     const walPages = Math.max(64, Math.min(16384, Math.floor(this.limitBytes / this.pageSize / 20)));
-    this.db.pragma(`wal_autocheckpoint = ${walPages}`);
-    this.db.pragma(`journal_size_limit = ${walPages * this.pageSize}`);
+    // Per connection (the writer thread's too). Index pages are touched at random by inserts:
+    // keep them in memory (64 MiB at most).
+    const pragmas = [
+      "synchronous = NORMAL", "temp_store = MEMORY", "busy_timeout = 10000",
+      `cache_size = -${Math.min(65536, Math.max(2048, Math.floor(this.limitBytes / 1024 / 8)))}`,
+      `wal_autocheckpoint = ${walPages}`, `journal_size_limit = ${walPages * this.pageSize}`,
+    ];
+    for (const p of pragmas) this.db.pragma(p);
     this.checkEveryBytes = Math.max(64 << 10, Math.floor(this.limitBytes / 100));
 
     for (const c of COLUMNS) if (!/^[a-z_]+$/.test(c.name)) throw new Error(`store: bad column name ${c.name}`);
@@ -122,10 +132,13 @@ export class EntryStore {
     this.db.exec("CREATE TABLE IF NOT EXISTS worker_seq (worker_id TEXT PRIMARY KEY, seq INTEGER NOT NULL)");
 
     const names = ["id", "worker_id", ...COLUMNS.map((c) => c.name)];
-    this.insertStmt = this.db.prepare(`INSERT OR IGNORE INTO entries (${names.join(", ")}) VALUES (${names.map(() => "?").join(", ")})`);
-    const dataStmt = this.db.prepare("INSERT INTO entry_data (entry, data) VALUES (?, ?)");
+    const insertSql = `INSERT OR IGNORE INTO entries (${names.join(", ")}) VALUES (${names.map(() => "?").join(", ")})`;
+    const dataSql = "INSERT INTO entry_data (entry, data) VALUES (?, ?)";
+    const seqSql = "INSERT INTO worker_seq (worker_id, seq) VALUES (?, ?) ON CONFLICT(worker_id) DO UPDATE SET seq = max(seq, excluded.seq)";
+    this.insertStmt = this.db.prepare(insertSql);
+    const dataStmt = this.db.prepare(dataSql);
     this.getStmt = this.db.prepare("SELECT data FROM entry_data WHERE entry = (SELECT rowid FROM entries WHERE id = ?)").pluck();
-    this.seqStmt = this.db.prepare("INSERT INTO worker_seq (worker_id, seq) VALUES (?, ?) ON CONFLICT(worker_id) DO UPDATE SET seq = max(seq, excluded.seq)");
+    this.seqStmt = this.db.prepare(seqSql);
     const args: unknown[] = new Array(names.length);
     this.insertTx = this.db.transaction((rows: NewRow[], out: boolean[], seqs: readonly SeqUpdate[]) => {
       for (const row of rows) {
@@ -145,6 +158,9 @@ export class EntryStore {
     // index and walking rowid DESC by how selective a value or range is (stat4 sees the bound value).
     this.db.pragma("analysis_limit = 2000");
     this.analyze();
+    if (options.writerThread ?? options.path !== ":memory:") {
+      this.writer = new StoreWriter({ path: options.path, pragmas, insertSql, dataSql, seqSql });
+    }
   }
 
   /** Refreshes the planner's statistics (cheap: a bounded sample per index). */
@@ -159,16 +175,64 @@ export class EntryStore {
    * was new (false: duplicate id, or lost to a failed write: see stats().droppedOnError).
    */
   insertBatch(rows: NewRow[], seqs: readonly SeqUpdate[] = []): boolean[] {
+    this.writer?.drain(); // every earlier write first: callers see their order kept
     const out: boolean[] = [];
     if (rows.length === 0 && seqs.length === 0) return out;
     try {
       this.insertTx(rows, out, seqs);
     } catch (err) {
+      return this.settle(rows, out, err as Error);
+    }
+    return this.settle(rows, out, undefined);
+  }
+
+  /**
+   * insertBatch on the writer thread when there is one (else at once): `done` runs, with the same
+   * answer, once the transaction is committed or failed. Blocks while two groups are queued.
+   * `rows[i].data` may be a view: the bytes are copied before this returns.
+   */
+  insertBatchAsync(rows: NewRow[], seqs: readonly SeqUpdate[], done: (inserted: boolean[]) => void): void {
+    if (!this.writer || this.writer.failed || (rows.length === 0 && seqs.length === 0)) {
+      done(this.insertBatch(rows, seqs));
+      return;
+    }
+    const width = 2 + COLUMNS.length;
+    const values: unknown[] = new Array(rows.length * width);
+    const offsets = new Uint32Array(rows.length + 1);
+    let k = 0;
+    let total = 0;
+    for (let r = 0; r < rows.length; r++) {
+      const row = rows[r];
+      values[k++] = row.id;
+      values[k++] = row.workerId;
+      for (const v of row.columns) values[k++] = v;
+      total += row.data.length;
+      offsets[r + 1] = total;
+    }
+    const blobs = new Uint8Array(total);
+    for (let r = 0; r < rows.length; r++) blobs.set(rows[r].data, offsets[r]);
+    const flatSeqs: (string | number)[] = [];
+    for (const s of seqs) flatSeqs.push(s.workerId, s.seq);
+    this.writer.write(width, values, blobs, offsets, flatSeqs, (reply: WriterReply) => {
+      const out: boolean[] = new Array(rows.length);
+      for (let r = 0; r < rows.length; r++) out[r] = reply.out[r] === 1;
+      done(this.settle(rows, out, reply.error && Object.assign(new Error(reply.error.message), { code: reply.error.code })));
+    });
+  }
+
+  /** Returns when every insertBatchAsync so far is committed and its `done` has run. */
+  drain(): void {
+    this.writer?.drain();
+  }
+
+  /** What follows a write, on whichever connection it ran: counts, eviction, statistics. */
+  private settle(rows: NewRow[], out: boolean[], err: Error | undefined): boolean[] {
+    if (err) {
       // Disk full or I/O error: count the loss, report it in /api/health, make room, keep serving.
       // The flag tells the last write's outcome: eviction frees pages inside the file, not on a
       // full disk, so only a later successful insert clears it.
       this.diskFull = (err as { code?: string }).code === "SQLITE_FULL";
-      this.lastError = (err as Error).message;
+      this.lastError = err.message;
       this.droppedOnError += rows.length;
       this.evictIfNeeded(true);
       return rows.map(() => false);
@@ -292,6 +356,7 @@ export class EntryStore {
   }
 
   close(): void {
+    this.writer?.close();
     if (this.db.open) this.db.close();
   }
 }
