@@ -97,15 +97,21 @@ describe("listening addresses", () => {
 });
 
 describe("manifests", () => {
-  const objects = buildManifests({ namespace: "tapline", token: "t", values: manifestValuesOf(defaultConfig()) });
-  const tls = (() => {
+  const build = (tap: { tls?: boolean; mesh?: boolean } = {}) => {
     const values = manifestValuesOf(defaultConfig());
-    values.tap.tls = true;
+    Object.assign(values.tap, tap);
     return buildManifests({ namespace: "tapline", token: "t", values });
-  })();
+  };
+  const objects = build();
+  const tls = build({ tls: true });
+  const mesh = build({ mesh: true });
+  const pods = (set: typeof objects) =>
+    (set.filter((x) => x.kind === "DaemonSet" || x.kind === "Deployment") as (V1DaemonSet | V1Deployment)[]).map((o) => ({ kind: o.kind, spec: o.spec!.template.spec! }));
+  const added = (set: typeof objects) =>
+    pods(set).flatMap(({ spec }) => [...spec.containers, ...(spec.initContainers ?? [])].flatMap((c) => c.securityContext?.capabilities?.add ?? []));
 
   it("RBAC grants only get/list/watch, on pods, services, endpoints, namespaces and nodes", () => {
-    const roles = [...objects, ...tls].filter((o) => o.kind === "ClusterRole" || o.kind === "Role") as V1ClusterRole[];
+    const roles = [...objects, ...tls, ...mesh].filter((o) => o.kind === "ClusterRole" || o.kind === "Role") as V1ClusterRole[];
     expect(roles.length).toBeGreaterThan(0);
     for (const role of roles) {
       for (const rule of role.rules ?? []) {
@@ -117,21 +123,41 @@ describe("manifests", () => {
       }
     }
     // Nothing else carries rules (no Role with write verbs hidden elsewhere).
-    for (const o of objects) if (o.kind !== "ClusterRole") expect(JSON.stringify(o)).not.toMatch(/"verbs"/);
+    for (const o of [...objects, ...mesh]) if (o.kind !== "ClusterRole") expect(JSON.stringify(o)).not.toMatch(/"verbs"/);
   });
 
-  it("no container is privileged, even with --tls; the worker asks for named capabilities only", () => {
-    for (const set of [objects, tls]) {
-      for (const o of set.filter((x) => x.kind === "DaemonSet" || x.kind === "Deployment") as (V1DaemonSet | V1Deployment)[]) {
-        const spec = o.spec!.template.spec!;
+  it("no container is privileged, even with --tls or --mesh; the worker asks for named capabilities only", () => {
+    const allowed = { base: ["NET_RAW", "NET_ADMIN"], tls: ["BPF", "PERFMON", "SYS_PTRACE", "SYS_RESOURCE"], mesh: ["SYS_PTRACE", "SYS_ADMIN"] };
+    for (const [set, may] of [[objects, allowed.base], [tls, [...allowed.base, ...allowed.tls]], [mesh, [...allowed.base, ...allowed.mesh]]] as const) {
+      for (const { kind, spec } of pods(set)) {
         for (const c of [...spec.containers, ...(spec.initContainers ?? [])]) {
-          expect(c.securityContext?.privileged ?? false, `${o.kind}/${c.name}`).toBe(false);
+          expect(c.securityContext?.privileged ?? false, `${kind}/${c.name}`).toBe(false);
           const add = c.securityContext?.capabilities?.add ?? [];
           expect(add).not.toContain("ALL");
-          expect(add).not.toContain("SYS_ADMIN");
-          for (const cap of add) expect(["NET_RAW", "NET_ADMIN", "BPF", "PERFMON", "SYS_PTRACE", "SYS_RESOURCE"]).toContain(cap);
+          for (const cap of add) expect(may, `${kind}/${c.name} ${cap}`).toContain(cap);
         }
       }
+    }
+  });
+
+  it("least privilege by default: no SYS_ADMIN, no SYS_PTRACE, no hostPID unless --tls or --mesh asks for what it needs", () => {
+    const hostPID = (set: typeof objects) => pods(set).some(({ spec }) => spec.hostPID === true);
+    expect(hostPID(objects)).toBe(false);
+    expect(added(objects)).not.toContain("SYS_ADMIN");
+    expect(added(objects)).not.toContain("SYS_PTRACE");
+    // --tls sees other processes (uprobes) but never enters their namespaces.
+    expect(hostPID(tls)).toBe(true);
+    expect(added(tls)).not.toContain("SYS_ADMIN");
+    // --mesh opens /proc/PID/ns/net of Envoy's processes and setns()es there; nothing of TLS's eBPF.
+    expect(hostPID(mesh)).toBe(true);
+    expect(added(mesh)).toEqual(expect.arrayContaining(["SYS_ADMIN", "SYS_PTRACE"]));
+    for (const cap of ["BPF", "PERFMON", "SYS_RESOURCE"]) expect(added(mesh)).not.toContain(cap);
+    // The hub never gets host namespaces or capabilities, whatever is asked.
+    for (const set of [objects, tls, mesh]) {
+      const hub = pods(set).find((p) => p.kind === "Deployment")!.spec;
+      expect(hub.hostPID ?? false).toBe(false);
+      expect(hub.hostNetwork ?? false).toBe(false);
+      expect(hub.containers.flatMap((c) => c.securityContext?.capabilities?.add ?? [])).toEqual([]);
     }
   });
 });

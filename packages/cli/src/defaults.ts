@@ -61,6 +61,13 @@ export function defaultImageTag(): string {
 export const CAPTURE_CAPABILITIES = ["NET_RAW", "NET_ADMIN"] as const;
 /** Added with --tls: eBPF uprobes on libssl / Go crypto/tls in other processes. */
 export const TLS_CAPABILITIES = ["BPF", "PERFMON", "SYS_PTRACE", "SYS_RESOURCE"] as const;
+/**
+ * Added with --mesh: the sidecar opens /proc/PID/ns/net of each Envoy (uid 1337, so a ptrace
+ * access check: SYS_PTRACE, ptrace(2) "Ptrace access mode checking") and setns(2)es into that
+ * network namespace (CAP_SYS_ADMIN in its own and the target's user namespace). SYS_PTRACE is
+ * shared with TLS_CAPABILITIES and listed once when both are asked.
+ */
+export const MESH_CAPABILITIES = ["SYS_PTRACE", "SYS_ADMIN"] as const;
 
 /** Verbs the CLI needs (checked by `tapline check` with SelfSubjectAccessReview). */
 export interface AccessNeed {

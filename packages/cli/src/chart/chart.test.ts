@@ -52,6 +52,8 @@ describe("Helm chart", () => {
         v.hub.resources.limits.memory = "2Gi";
       },
     ],
+    ["mesh without TLS (hostPID from either flag)", (v) => { v.tap.mesh = true; }],
+    ["mesh and TLS (SYS_PTRACE once)", (v) => { v.tap.mesh = true; v.tap.tls = true; }],
   ];
   for (const [name, tweak] of variants) {
     it(`renders the same objects as the CLI: ${name}`, () => {

@@ -36,14 +36,19 @@ function expr(path: string): string {
   return `.Values.${path}`;
 }
 
+/** `path|pipe|pipe` → a Go-template pipeline; `@path` inside a pipe names another setting. */
+function pipeline(path: string, pipes: string[]): string {
+  return [expr(path), ...pipes.map((p) => p.replace(/@([\w.]+)/g, (_m, q: string) => expr(q)))].join(" | ");
+}
+
 const PH = /⟦([^⟧|]+)((?:\|[^⟧|]+)*)⟧/g;
 
 function templateScalar(scalar: string): string {
   const whole = /^⟦([^⟧|]+)((?:\|[^⟧|]+)*)⟧$/.exec(scalar);
   if (whole) {
     const [, path, pipes] = whole;
-    const pipe = pipes ? pipes.slice(1).split("|").join(" | ") : typeof valueAt(path) === "string" ? "quote" : "";
-    return `{{ ${expr(path)}${pipe ? ` | ${pipe}` : ""} }}`;
+    const list = pipes ? pipes.slice(1).split("|") : typeof valueAt(path) === "string" ? ["quote"] : [];
+    return `{{ ${pipeline(path, list)} }}`;
   }
   // Settings embedded in a longer string (an image reference): keep it one quoted scalar.
   const unquoted = scalar.replace(/^"(.*)"$/, "$1");
@@ -57,7 +62,8 @@ export function templateOf(obj: KubernetesObject): string {
   for (const line of lines) {
     const cond = /^(\s*- )"?⟦if (not )?([^⟧]+)⟧(.*?)"?$/.exec(line);
     if (cond) {
-      out.push(`{{- if ${cond[2] ?? ""}${expr(cond[3])} }}`, `${cond[1]}${cond[4]}`, "{{- end }}");
+      const [path, ...pipes] = cond[3].split("|");
+      out.push(`{{- if ${cond[2] ?? ""}${pipeline(path, pipes)} }}`, `${cond[1]}${cond[4]}`, "{{- end }}");
       continue;
     }
     const range = /^(\s*- )"?⟦range ([^⟧]+)⟧(.*?)"?$/.exec(line);

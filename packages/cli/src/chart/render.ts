@@ -2,7 +2,7 @@
 // compare the chart's output with the CLI's objects where `helm template` is not
 // installed. Supported: `{{ pipeline }}` with `{{-`/`-}}` trimming, `{{- if pipeline }}`
 // ... `{{- end }}`, `{{- range pipeline }}` ... `{{- end }}` with `.`, `.Values.a.b`, `.Release.Namespace`, string/number literals, and the
-// functions quote, toYaml, toJson, nindent, join, b64enc, not, required. Anything else throws.
+// functions quote, toYaml, toJson, nindent, join, b64enc, not, or, required. Anything else throws.
 import { stringify } from "yaml";
 
 export interface RenderContext {
@@ -20,6 +20,8 @@ const FUNCS: Record<string, Fn> = {
   join: (sep, list) => (list as unknown[]).map(String).join(String(sep)),
   b64enc: (v) => Buffer.from(String(v), "utf8").toString("base64"),
   not: (v) => !truthy(v),
+  // Go's `or`: the first non-empty argument, else the last.
+  or: (...args) => args.find(truthy) ?? args[args.length - 1],
   required: (msg, v) => {
     if (v === undefined || v === null || v === "") throw new Error(`execution error: ${String(msg)}`);
     return v;

@@ -36,6 +36,7 @@ export function parseDuration(value: string | undefined): number | undefined {
 export function localSettings(config: TaplineConfig) {
   return {
     tls: config.tap.tls,
+    mesh: config.tap.mesh,
     host: config.proxy.host,
     port: config.proxy.port,
     storageLimitBytes: parseByteQuantity("--storage-limit", config.tap.storageLimit),

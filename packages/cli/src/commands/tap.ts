@@ -12,6 +12,7 @@ interface TapFlags extends KubeFlags, LocalFlags {
   namespaces?: string[];
   allNamespaces?: boolean;
   tls?: boolean;
+  mesh?: boolean;
   storageLimit?: string;
   pcapLimit?: string;
   port?: string;
@@ -35,6 +36,7 @@ export function registerTap(program: Command): void {
     .option("-n, --namespaces <ns>", "namespaces to tap (repeatable, or a comma list; default: the context's namespace)", collect)
     .option("-A, --all-namespaces", "tap every namespace")
     .option("--tls", "also capture TLS plaintext with eBPF (needs hostPID and BPF capabilities)")
+    .option("--mesh", "also capture the plaintext loopback of Envoy/Istio-meshed pods (needs hostPID, SYS_ADMIN and SYS_PTRACE)")
     .option("--storage-limit <size>", "hub storage bound, oldest entries go first (default 500Mi)")
     .option("--pcap-limit <size>", "per-node PCAP ring size for export (default 200Mi)")
     .option("-p, --port <port>", "local port of the UI (default 8899)")
@@ -87,6 +89,7 @@ function applyTapFlags(c: TaplineConfig, regex: string | undefined, f: TapFlags,
   if (f.namespaces) c.tap.namespaces = parseNamespaces(f.namespaces);
   if (f.allNamespaces) c.allNamespaces = true;
   if (f.tls) c.tap.tls = true;
+  if (f.mesh) c.tap.mesh = true;
   if (f.storageLimit !== undefined) c.tap.storageLimit = f.storageLimit;
   if (f.pcapLimit !== undefined) c.tap.pcapLimit = f.pcapLimit;
   if (f.port !== undefined) c.proxy.port = parsePort("--port", f.port);

@@ -19,6 +19,7 @@ afterEach(() => {
 describe("settings", () => {
   it("prints the full default tree, and loading what -r writes yields the defaults", () => {
     expect(parse(defaultConfigYaml())).toEqual(defaultConfig());
+    expect(parse(defaultConfigYaml()).tap).toMatchObject({ tls: false, mesh: false });
     const file = writeDefaultConfig(join(tmp(), "sub", "config.yaml"));
     expect(loadConfig(file)).toEqual(defaultConfig());
   });
@@ -32,8 +33,10 @@ describe("settings", () => {
     expect(c.proxy.port).toBe(9000);
     expect(c.worker.nodeSelector).toEqual({ pool: "apps" });
     expect(c.tap.podRegex).toBe(".*");
-    applySet(c, ["tap.tls=false", "proxy.port=9100", "tap.namespaces=[a, b]", "image.tag=123"]);
+    expect(c.tap.mesh).toBe(false);
+    applySet(c, ["tap.tls=false", "proxy.port=9100", "tap.namespaces=[a, b]", "image.tag=123", "tap.mesh=true"]);
     expect(c.tap.tls).toBe(false);
+    expect(c.tap.mesh).toBe(true);
     expect(c.proxy.port).toBe(9100);
     expect(c.tap.namespaces).toEqual(["a", "b"]);
     expect(c.image.tag).toBe("123");
@@ -43,6 +46,8 @@ describe("settings", () => {
     const file = join(tmp(), "config.yaml");
     writeFileSync(file, "tap:\n  tls: maybe\n");
     expect(() => loadConfig(file)).toThrow(/'tap.tls' must be a boolean, got string/);
+    writeFileSync(file, "tap:\n  mesh: [yes]\n");
+    expect(() => loadConfig(file)).toThrow(/'tap.mesh' must be a boolean, got list/);
     writeFileSync(file, "tapp: {}\n");
     expect(() => loadConfig(file)).toThrow(/unknown setting 'tapp'/);
     expect(() => applySet(defaultConfig(), ["noequals"])).toThrow(/expected path=value/);

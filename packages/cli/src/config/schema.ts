@@ -20,6 +20,8 @@ export interface TapTarget {
 export interface ManifestValues {
   tap: TapTarget & {
     tls: boolean;
+    /** Capture the plaintext loopback of Envoy/Istio-meshed pods (hostPID, SYS_ADMIN, SYS_PTRACE). */
+    mesh: boolean;
     storageLimit: string;
     pcapLimit: string;
     redact: string[];
@@ -51,6 +53,7 @@ export function defaultConfig(): TaplineConfig {
       podRegex: ".*",
       namespaces: [],
       tls: false,
+      mesh: false,
       storageLimit: "500Mi",
       pcapLimit: "200Mi",
       redact: [],

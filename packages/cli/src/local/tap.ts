@@ -14,6 +14,8 @@ import { ProcessTable } from "./procs.js";
 export interface LocalTapParams {
   interfaces: string[];
   tls: boolean;
+  /** Also capture the loopback of Envoy/Istio-meshed network namespaces on this machine. */
+  mesh?: boolean;
   host: string;
   port: number;
   storageLimitBytes: number;
@@ -131,6 +133,7 @@ export async function startLocalTap(p: LocalTapParams): Promise<LocalTap> {
       workerId,
       interfaces: p.interfaces,
       tls: p.tls,
+      mesh: p.mesh,
       filter,
       kubeconfig: false,
       sidecarPath,

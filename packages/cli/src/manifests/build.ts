@@ -28,6 +28,7 @@ import {
   HUB_PORT_NAME,
   HUB_SELECTOR,
   IMAGE_NAMES,
+  MESH_CAPABILITIES,
   NAMES,
   PART_OF_LABEL,
   PART_OF,
@@ -42,7 +43,7 @@ import {
   commonLabels,
 } from "../defaults.js";
 import type { ManifestValues } from "../config/schema.js";
-import { base64, eachArg, joinComma, json, str, unless, when } from "./symbolic.js";
+import { anyOf, base64, eachArg, joinComma, json, str, unless, when } from "./symbolic.js";
 
 export interface ManifestInput {
   /** The release namespace everything namespaced goes into. */
@@ -244,8 +245,9 @@ function workerDaemonSet({ namespace: ns, values }: ManifestInput): V1DaemonSet 
           priorityClassName: NAMES.priorityClass,
           // Capture on the node's interfaces (`any`, the pods' veths).
           hostNetwork: true,
-          // Only TLS capture needs to see other processes (uprobes on their libssl).
-          hostPID: values.tap.tls,
+          // Only TLS capture (uprobes on other processes' libssl) and mesh capture (their
+          // /proc/PID/ns/net) need to see other processes.
+          hostPID: anyOf(values.tap.tls, values.tap.mesh),
           dnsPolicy: "ClusterFirstWithHostNet",
           nodeSelector: values.worker.nodeSelector,
           tolerations: values.worker.tolerations,
@@ -263,6 +265,7 @@ function workerDaemonSet({ namespace: ns, values }: ManifestInput): V1DaemonSet 
                 "--state-dir", WORKER_STATE_DIR,
                 "--pcap-limit", values.tap.pcapLimit,
                 ...when(values.tap.tls, ["--tls"]),
+                ...when(values.tap.mesh, ["--mesh"]),
               ],
               env: [tokenEnv, { name: "NODE_NAME", valueFrom: { fieldRef: { fieldPath: "spec.nodeName" } } }],
               resources: values.worker.resources,
@@ -271,7 +274,7 @@ function workerDaemonSet({ namespace: ns, values }: ManifestInput): V1DaemonSet 
                 privileged: false,
                 allowPrivilegeEscalation: false,
                 runAsUser: 0,
-                capabilities: { drop: ["ALL"], add: [...CAPTURE_CAPABILITIES, ...when(values.tap.tls, TLS_CAPABILITIES)] },
+                capabilities: { drop: ["ALL"], add: [...CAPTURE_CAPABILITIES, ...optionalCapabilities(values)] },
               },
               volumeMounts: [tapConfigMount, { name: "state", mountPath: WORKER_STATE_DIR }],
             },
@@ -281,4 +284,14 @@ function workerDaemonSet({ namespace: ns, values }: ManifestInput): V1DaemonSet 
       },
     },
   };
+}
+
+/**
+ * The capabilities --tls and --mesh add, each once, in their lists' order: a capability
+ * both need is present when either is asked.
+ */
+function optionalCapabilities(values: ManifestValues): string[] {
+  const sets: Array<[boolean, readonly string[]]> = [[values.tap.tls, TLS_CAPABILITIES], [values.tap.mesh, MESH_CAPABILITIES]];
+  const caps = [...new Set(sets.flatMap(([, list]) => list))];
+  return caps.flatMap((cap) => when(anyOf(...sets.filter(([, list]) => list.includes(cap)).map(([flag]) => flag)), [cap]));
 }

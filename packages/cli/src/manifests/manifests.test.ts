@@ -5,9 +5,10 @@ import { buildManifests, manifestsToYaml } from "./index.js";
 import { defaultConfig, manifestValuesOf } from "../config/schema.js";
 import { PART_OF_LABEL } from "../defaults.js";
 
-function build(tls: boolean) {
+function build(tls: boolean, mesh = false) {
   const values = manifestValuesOf(defaultConfig());
   values.tap.tls = tls;
+  values.tap.mesh = mesh;
   values.image.registry = "mirror.local/tap";
   return buildManifests({ namespace: "tl", token: "tok", values });
 }
@@ -47,6 +48,23 @@ describe("manifests", () => {
         expect(c.image).toBe(`mirror.local/tap/tapline-worker:${defaultConfig().image.tag}`);
         expect(c.resources?.limits).toBeDefined();
       }
+    }
+  });
+
+  it("--mesh adds hostPID, --mesh, SYS_PTRACE and SYS_ADMIN, each capability once with --tls too", () => {
+    const cases: Array<[boolean, boolean, string[]]> = [
+      [false, false, ["NET_RAW", "NET_ADMIN"]],
+      [false, true, ["NET_RAW", "NET_ADMIN", "SYS_PTRACE", "SYS_ADMIN"]],
+      [true, true, ["NET_RAW", "NET_ADMIN", "BPF", "PERFMON", "SYS_PTRACE", "SYS_RESOURCE", "SYS_ADMIN"]],
+    ];
+    for (const [tls, mesh, caps] of cases) {
+      const spec = byKind<V1DaemonSet>(build(tls, mesh), "DaemonSet").spec!.template.spec!;
+      const worker = spec.containers[0];
+      expect(spec.hostPID, `tls=${tls} mesh=${mesh}`).toBe(tls || mesh);
+      expect(worker.args?.includes("--mesh")).toBe(mesh);
+      expect(worker.args?.includes("--tls")).toBe(tls);
+      expect(worker.securityContext?.capabilities?.add).toEqual(caps);
+      expect(worker.securityContext?.privileged).toBe(false);
     }
   });
 

@@ -36,6 +36,17 @@ export function base64(v: string): string {
   return isPlaceholder(v) ? withPipe(v, "b64enc|quote") : Buffer.from(v, "utf8").toString("base64");
 }
 
+/**
+ * True when any flag is (chart: `a | or @b ...`, Go template's `or`; `@path` names another
+ * setting inside a pipe). Flags are all settings or all plain values.
+ */
+export function anyOf(...flags: boolean[]): boolean {
+  if (!flags.some(isPlaceholder)) return flags.some(Boolean);
+  if (!flags.every(isPlaceholder)) throw new Error("anyOf: mixed settings and plain values");
+  const [first, ...rest] = flags as unknown as string[];
+  return (rest.length ? withPipe(first, `or ${rest.map((f) => `@${f.slice(1, -1)}`).join(" ")}`) : first) as unknown as boolean;
+}
+
 /** List items present only when `flag` is true (chart: `{{- if flag }}` around each). */
 export function when<T extends string>(flag: boolean, items: readonly T[]): T[] {
   if (isPlaceholder(flag)) return items.map((i) => `${OPEN}if ${(flag as string).slice(1, -1)}${CLOSE}${i}` as T);
@@ -44,6 +55,8 @@ export function when<T extends string>(flag: boolean, items: readonly T[]): T[] 
 
 /** List items present only when `flag` is false (chart: `{{- if not flag }}`). */
 export function unless<T extends string>(flag: boolean, items: readonly T[]): T[] {
+  // `if not a | or @b` would negate only `a`: no pipes here.
+  if (isPlaceholder(flag) && (flag as string).includes("|")) throw new Error("unless: a plain setting only");
   if (isPlaceholder(flag)) return items.map((i) => `${OPEN}if not ${(flag as string).slice(1, -1)}${CLOSE}${i}` as T);
   return flag ? [] : [...items];
 }

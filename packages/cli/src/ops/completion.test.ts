@@ -28,6 +28,7 @@ describe("completion", () => {
   it("bash completes commands and each command's flags", () => {
     expect(bashComplete(["tapline", "ta"])).toEqual(["tap"]);
     expect(bashComplete(["tapline", "tap", "--stor"])).toEqual(["--storage-limit"]);
+    expect(bashComplete(["tapline", "tap", "--me"])).toEqual(["--mesh"]);
     expect(bashComplete(["tapline", "tap", "--no-"])).toEqual(expect.arrayContaining(["--no-open", "--no-default-redact"]));
     expect(bashComplete(["tapline", "export", "p"])).toEqual(["pcap"]);
     expect(bashComplete(["tapline", "clean", "--con"])).toEqual(["--context"]);
@@ -42,6 +43,8 @@ describe("completion", () => {
     }
     expect(zsh).toContain("'--release-namespace:");
     expect(fish).toContain("-l release-namespace -r");
+    expect(zsh).toContain("'--mesh:");
+    expect(fish).toMatch(/-l mesh -d /);
     const zshOk = spawnSync("zsh", ["-n"], { input: zsh });
     if (!zshOk.error) expect(zshOk.status).toBe(0);
   });
