@@ -92,6 +92,18 @@ describe("ingest auth", () => {
     expect(health.counts.duplicates).toBe(1);
     let list = (await get("/api/workers")).body.workers;
     expect(list[0]).toMatchObject({ id: "worker-1", state: "connected", lastSeq: 2, stats: { packetsSeen: 42 } });
+    // Zero counters and empty lists are present (defaults), the supervision fields included.
+    expect(list[0].stats).toMatchObject({
+      packetsDropped: 0, sidecarRestarts: 0, captureGapMs: 0, threadRestarts: 0, threadFlowsLost: 0, threadPacketsLost: 0,
+      dissectorsEnabled: [], warnings: [], tlsTargets: [], captureState: "running",
+    });
+    w.sendStats({ packetsSeen: 43, sidecarRestarts: 2, captureGapMs: 1500, threadRestarts: 1, threadFlowsLost: 3, threadPacketsLost: 70, dissectorsEnabled: ["http", "redis"], warnings: ["unknown dissector 'smtp'"] });
+    await w.flush();
+    list = (await get("/api/workers")).body.workers;
+    expect(list[0].stats).toMatchObject({
+      packetsSeen: 43, packetsDropped: 0, sidecarRestarts: 2, captureGapMs: 1500, threadRestarts: 1, threadFlowsLost: 3, threadPacketsLost: 70,
+      dissectorsEnabled: ["http", "redis"], warnings: ["unknown dissector 'smtp'"],
+    });
     w.close();
     await w.closed;
     await new Promise((r) => setTimeout(r, 50));

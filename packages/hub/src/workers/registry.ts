@@ -90,7 +90,9 @@ export class WorkerRegistry {
       connectedAt: new Date(w.connectedAt).toISOString(),
       disconnectedAt: w.disconnectedAt ? new Date(w.disconnectedAt).toISOString() : null,
       lastSeq: w.lastSeq, batches: w.batches, entries: w.entries, droppedBefore: w.droppedBefore,
-      stats: w.stats ? WorkerStats.toObject(w.stats, { longs: Number, enums: String, json: true }) : null,
+      // defaults: a counter at 0 (no restarts, no gap) and an empty list are answers, not
+      // missing data; the UI and `tapline check` read every field without guessing.
+      stats: w.stats ? WorkerStats.toObject(w.stats, { longs: Number, enums: String, json: true, defaults: true }) : null,
     }));
   }
 
