@@ -1,12 +1,11 @@
 // The one path by which entries are stored: decode, redact (SPEC §3), index, insert, and tell
 // the listeners (live stream, metrics) about the entries that were new.
-// Worker batches are group-committed: each is redacted and indexed as it arrives, and the rows of
-// every batch received in one turn of the event loop (or up to GROUP_ENTRIES) go into one SQLite
-// transaction. A transaction's cost is mostly its hot index pages written to the WAL once per
-// commit, so a few thousand rows per commit cost less per entry than one worker batch of 500
-// (bench/hub). The commit runs on the store's writer thread while the next group is decoded and
-// redacted here (store/writer.ts). A batch's `stored` callback runs only after its commit: the
-// ingest acknowledges nothing uncommitted.
+// Worker batches are group-committed: each is redacted, indexed and written as it arrives, into
+// the store's open transaction, which is committed once per turn of the event loop (or every
+// GROUP_ENTRIES rows): every batch received in one turn shares a commit. A commit's cost is mostly
+// the hot index pages written to the WAL, so a few thousand rows per commit cost less per entry
+// than one worker batch of 500 (bench/hub). A batch's `stored` callback runs only after its
+// commit: the ingest acknowledges nothing uncommitted.
 import { Entry } from "@tapline/protocol";
 import type { EntryInit } from "@tapline/protocol";
 import { columnValues } from "../filter/columns.js";
@@ -25,7 +24,7 @@ export interface IngestCounters {
 }
 
 export interface PipelineOptions {
-  /** Commit at once when this many rows are waiting (bounds the memory held between commits). */
+  /** Commit at once when this many rows are waiting (bounds the transaction and the WAL). */
   groupEntries?: number;
 }
 
@@ -35,11 +34,6 @@ export class IngestPipeline {
   readonly counters: IngestCounters = { entries: 0, duplicates: 0, redacted: 0, invalid: 0 };
   private readonly listeners: StoredListener[] = [];
   private readonly groupEntries: number;
-  // The group waiting for its commit.
-  private entries: Entry[] = [];
-  private rows: NewRow[] = [];
-  private seqs: SeqUpdate[] = [];
-  private stored: (() => void)[] = [];
   private scheduled: NodeJS.Immediate | undefined;
 
   constructor(private readonly redactor: Redactor, private readonly store: EntryStore, options: PipelineOptions = {}) {
@@ -52,10 +46,12 @@ export class IngestPipeline {
   }
 
   /**
-   * Entries as encoded by a worker (views into its message), redacted
-   * now and stored with the batch's seq, when given, by the next commit; `stored` runs after it.
+   * Entries as encoded by a worker (views into its message), redacted and written now in the
+   * open transaction with the batch's seq, when given; `stored` runs after the commit.
    */
   enqueueEncoded(workerId: string, encoded: Uint8Array[], seq?: SeqUpdate, stored?: () => void): void {
+    const entries: Entry[] = [];
+    const rows: NewRow[] = [];
     for (const bytes of encoded) {
       let entry: Entry;
       try {
@@ -65,63 +61,53 @@ export class IngestPipeline {
         continue;
       }
       // The byte pre-check spares the redactor's walk (and the re-encode) for entries that
-      // provably hold nothing it would change; those are stored as the bytes the worker sent
-      // (the view keeps the received message alive until the commit: nothing reuses its memory).
+      // provably hold nothing it would change; those are stored as the bytes the worker sent.
       const changed = this.redactor.mayRedact(bytes) && this.redactor.redactEntry(entry);
-      this.add(entry, workerId, changed ? Entry.encode(entry).finish() : bytes);
+      this.add(entry, workerId, changed ? Entry.encode(entry).finish() : bytes, entries, rows);
     }
-    if (seq) this.seqs.push(seq);
-    if (stored) this.stored.push(stored);
-    if (this.rows.length >= this.groupEntries) this.flush();
+    this.write(entries, rows, seq ? [seq] : [], stored);
+    if (this.store.uncommitted >= this.groupEntries) this.flush();
     else this.scheduled ??= setImmediate(() => this.flush());
   }
 
   /** enqueueEncoded, committed before it returns; returns how many entries were new. */
   ingestEncoded(workerId: string, encoded: Uint8Array[], seq?: SeqUpdate): number {
-    this.flush();
+    const before = this.counters.entries;
     this.enqueueEncoded(workerId, encoded, seq);
-    return this.commitNow();
+    this.flush();
+    return this.counters.entries - before;
   }
 
   /** Entries built in-process (e.g. a local capture or file view); redacted like worker ones, stored before it returns. */
   ingest(workerId: string, inits: EntryInit[]): number {
-    this.flush(); // keeps arrival order
+    const entries: Entry[] = [];
+    const rows: NewRow[] = [];
     for (const init of inits) {
       const entry = init instanceof Entry ? init : Entry.fromObject(init);
       this.redactor.redactEntry(entry);
-      this.add(entry, workerId, Entry.encode(entry).finish());
+      this.add(entry, workerId, Entry.encode(entry).finish(), entries, rows);
     }
-    return this.commitNow();
+    const before = this.counters.entries;
+    this.write(entries, rows, [], undefined);
+    this.flush();
+    return this.counters.entries - before;
   }
 
-  /** Hands the waiting group to the store's writer (no-op when empty). */
+  /** Commits the open transaction (acknowledgements follow). */
   flush(): void {
-    this.commit(false);
-  }
-
-  /** Commits the waiting group and every earlier one before returning; how many entries were new in it. */
-  commitNow(): number {
-    return this.commit(true);
-  }
-
-  private commit(now: boolean): number {
     if (this.scheduled) clearImmediate(this.scheduled);
     this.scheduled = undefined;
-    const { entries, rows, seqs, stored } = this;
-    if (rows.length === 0 && seqs.length === 0 && stored.length === 0) {
-      if (now) this.store.drain();
-      return 0;
-    }
-    this.entries = [];
-    this.rows = [];
-    this.seqs = [];
-    this.stored = [];
-    if (now) return this.committed(entries, rows, stored, this.store.insertBatch(rows, seqs));
-    this.store.insertBatchAsync(rows, seqs, (inserted) => this.committed(entries, rows, stored, inserted));
-    return 0;
+    this.store.commit();
   }
 
-  private committed(entries: Entry[], rows: NewRow[], stored: (() => void)[], inserted: boolean[]): number {
+  /**
+   * Writes a batch's rows in the store's open transaction and tells the listeners about the new
+   * ones at once: de-duplication is known at the insert, and holding decoded entries until the
+   * commit would cost more in garbage collection than the bigger transaction saves. (A commit that
+   * fails after that is counted in the store's droppedOnError.)
+   */
+  private write(entries: Entry[], rows: NewRow[], seqs: SeqUpdate[], stored: (() => void) | undefined): void {
+    const inserted = this.store.write(rows, seqs, stored);
     const fresh: Entry[] = [];
     const columns: ColumnValue[][] = [];
     for (let i = 0; i < inserted.length; i++) {
@@ -132,19 +118,17 @@ export class IngestPipeline {
     }
     this.counters.entries += fresh.length;
     this.counters.duplicates += rows.length - fresh.length;
-    for (const cb of stored) cb();
     if (fresh.length > 0) for (const l of this.listeners) l(fresh, columns);
-    return fresh.length;
   }
 
-  private add(entry: Entry, workerId: string, data: Uint8Array): void {
+  private add(entry: Entry, workerId: string, data: Uint8Array, entries: Entry[], rows: NewRow[]): void {
     if (!entry.id) {
       this.counters.invalid++;
       return;
     }
     if (entry.redacted) this.counters.redacted++;
-    this.entries.push(entry);
+    entries.push(entry);
     // Columns come from the redacted entry: the path column holds the redacted query.
-    this.rows.push({ id: entry.id, workerId: entry.workerId || workerId, columns: columnValues(entry), data });
+    rows.push({ id: entry.id, workerId: entry.workerId || workerId, columns: columnValues(entry), data });
   }
 }

@@ -65,7 +65,7 @@ describe("ingest acknowledgements", () => {
   });
 });
 
-describe("ingest acknowledgements over a file store (writer thread, group commit)", () => {
+describe("ingest acknowledgements over a file store (group commit)", () => {
   it("an ack never covers an entry that another connection cannot read yet", async () => {
     const dir = mkdtempSync(join(tmpdir(), "tapline-ack-"));
     const path = join(dir, "e.db");

@@ -26,7 +26,7 @@ async function storePlugin(app: FastifyInstance, opts: StorePluginOptions): Prom
   app.decorate("pipeline", pipeline);
   // The group still waiting for its commit goes in before the file closes.
   app.addHook("onClose", async () => {
-    pipeline.commitNow();
+    pipeline.flush();
     store.close();
   });
 }

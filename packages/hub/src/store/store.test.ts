@@ -101,4 +101,41 @@ describe("entry store", () => {
       execFileSync("umount", [dir]);
     }
   });
+
+  it.skipIf(process.getuid?.() !== 0)("write()'s open transaction: a failed write or commit rolls back all of it, counted as dropped, and runs every commit callback", () => {
+    const dir = mkdtempSync(join(tmpdir(), "tapline-store-tx-"));
+    dirs.push(dir);
+    execFileSync("mount", ["-t", "tmpfs", "-o", "size=2m", "tapline-store-tx", dir]);
+    let store: EntryStore | undefined;
+    try {
+      store = new EntryStore({ path: join(dir, "e.db"), limitBytes: 256 << 20 });
+      // Committed rows survive whatever happens to a later transaction.
+      store.write([row(0), row(1)], [{ workerId: "w", seq: 1 }]);
+      store.commit();
+      expect(store.lastSeq("w")).toBe(1);
+      let called = 0;
+      let written = 0;
+      let failed = false;
+      for (let i = 2; !failed && i < 20_000; i += 50) {
+        const out = store.write(Array.from({ length: 50 }, (_, k) => row(i + k)), [{ workerId: "w", seq: 2 + i }], () => called++);
+        written += 50;
+        failed = out.every((ok) => !ok);
+        // Visible to this store's own reads before the commit.
+        if (!failed) expect(store.get(`w-${i}`)).toBeDefined();
+        if (!failed && written % 1000 === 0) {
+          store.commit();
+          failed = store.stats().droppedOnError > 0;
+        }
+      }
+      expect(failed).toBe(true);
+      const s = store.stats();
+      expect(s.diskFull).toBe(true);
+      expect(called).toBe(written / 50);
+      expect(s.entries + s.droppedOnError + s.evicted).toBe(written + 2);
+      expect(store.uncommitted).toBe(0);
+    } finally {
+      store?.close();
+      execFileSync("umount", [dir]);
+    }
+  });
 });

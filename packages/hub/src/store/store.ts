@@ -8,19 +8,12 @@ import Database from "better-sqlite3";
 import type { Statement } from "better-sqlite3";
 import { COLUMNS } from "../filter/columns.js";
 import type { ColumnValue } from "../filter/columns.js";
-import { StoreWriter } from "./writer.js";
-import type { WriterReply } from "./writer.js";
 
 export interface StoreOptions {
   /** File path, or ":memory:" (tests). */
   path: string;
   /** Bound on the database's size on disk (pages in use plus the WAL). */
   limitBytes: number;
-  /**
-   * insertBatchAsync writes on a worker_thread (store/writer.ts); default: for a file (a
-   * ":memory:" database cannot be shared with another connection).
-   */
-  writerThread?: boolean;
 }
 
 export interface NewRow {
@@ -92,7 +85,10 @@ export class EntryStore {
   private bytesSinceCheck = 0;
   private analyzedAt = 0;
   private readonly checkEveryBytes: number;
-  private readonly writer: StoreWriter | undefined;
+  private readonly txStmts: { begin: Statement; commit: Statement; rollback: Statement };
+  /** What the open transaction of write() holds so far. */
+  private open = { rows: 0, fresh: 0, bytes: 0, committed: [] as (() => void)[] };
+  private readonly writeRow: (row: NewRow) => boolean;
 
   constructor(options: StoreOptions) {
     if (!options.path) throw new Error("store: path is required (a file or ':memory:')");
@@ -107,10 +103,9 @@ export class EntryStore {
     // The WAL is a twentieth of the limit (64 MiB at most): every checkpoint syncs the database
     // file, so a bigger WAL means fewer syncs per entry; it is truncated after each checkpoint.
     const walPages = Math.max(64, Math.min(16384, Math.floor(this.limitBytes / this.pageSize / 20)));
-    // Per connection (the writer thread's too). Index pages are touched at random by inserts:
-    // keep them in memory (64 MiB at most).
+    // Index pages are touched at random by inserts: keep them in memory (64 MiB at most).
     const pragmas = [
-      "synchronous = NORMAL", "temp_store = MEMORY", "busy_timeout = 10000",
+      "synchronous = NORMAL", "temp_store = MEMORY",
       `cache_size = -${Math.min(65536, Math.max(2048, Math.floor(this.limitBytes / 1024 / 8)))}`,
       `wal_autocheckpoint = ${walPages}`, `journal_size_limit = ${walPages * this.pageSize}`,
     ];
@@ -140,16 +135,18 @@ export class EntryStore {
     this.getStmt = this.db.prepare("SELECT data FROM entry_data WHERE entry = (SELECT rowid FROM entries WHERE id = ?)").pluck();
     this.seqStmt = this.db.prepare(seqSql);
     const args: unknown[] = new Array(names.length);
+    this.writeRow = (row: NewRow): boolean => {
+      args[0] = row.id;
+      args[1] = row.workerId;
+      for (let i = 0; i < row.columns.length; i++) args[2 + i] = row.columns[i];
+      const r = this.insertStmt.run(args);
+      const fresh = r.changes === 1;
+      if (fresh) dataStmt.run(r.lastInsertRowid, row.data);
+      return fresh;
+    };
+    this.txStmts = { begin: this.db.prepare("BEGIN"), commit: this.db.prepare("COMMIT"), rollback: this.db.prepare("ROLLBACK") };
     this.insertTx = this.db.transaction((rows: NewRow[], out: boolean[], seqs: readonly SeqUpdate[]) => {
-      for (const row of rows) {
-        args[0] = row.id;
-        args[1] = row.workerId;
-        for (let i = 0; i < row.columns.length; i++) args[2 + i] = row.columns[i];
-        const r = this.insertStmt.run(args);
-        const fresh = r.changes === 1;
-        if (fresh) dataStmt.run(r.lastInsertRowid, row.data);
-        out.push(fresh);
-      }
+      for (const row of rows) out.push(this.writeRow(row));
       // In the same transaction: a batch's seq is stored exactly when its entries are.
       for (const s of seqs) this.seqStmt.run(s.workerId, s.seq);
     });
@@ -158,9 +155,6 @@ export class EntryStore {
     // index and walking rowid DESC by how selective a value or range is (stat4 sees the bound value).
     this.db.pragma("analysis_limit = 2000");
     this.analyze();
-    if (options.writerThread ?? options.path !== ":memory:") {
-      this.writer = new StoreWriter({ path: options.path, pragmas, insertSql, dataSql, seqSql });
-    }
   }
 
   /** Refreshes the planner's statistics (cheap: a bounded sample per index). */
@@ -175,7 +169,7 @@ export class EntryStore {
    * was new (false: duplicate id, or lost to a failed write: see stats().droppedOnError).
    */
   insertBatch(rows: NewRow[], seqs: readonly SeqUpdate[] = []): boolean[] {
-    this.writer?.drain(); // every earlier write first: callers see their order kept
+    this.commit(); // write()'s open transaction first: callers see their order kept
     const out: boolean[] = [];
     if (rows.length === 0 && seqs.length === 0) return out;
     try {
@@ -187,54 +181,82 @@ export class EntryStore {
   }
 
   /**
-   * insertBatch on the writer thread when there is one (else at once): `done` runs, with the same
-   * answer, once the transaction is committed or failed. Blocks while two groups are queued.
-   * `rows[i].data` may be a view: the bytes are copied before this returns.
+   * Inserts rows and seqs in the open transaction (begun when none is): returns at once, per row,
+   * whether it is new; commit() makes them durable and runs `committed`. Rows written here are
+   * visible to this store's reads before the commit. A failed write or commit rolls back every
+   * row of the transaction: those count in droppedOnError (and no longer in entries).
    */
-  insertBatchAsync(rows: NewRow[], seqs: readonly SeqUpdate[], done: (inserted: boolean[]) => void): void {
-    if (!this.writer || this.writer.failed || (rows.length === 0 && seqs.length === 0)) {
-      done(this.insertBatch(rows, seqs));
+  write(rows: NewRow[], seqs: readonly SeqUpdate[], committed?: () => void): boolean[] {
+    if (committed) this.open.committed.push(committed);
+    const out: boolean[] = new Array(rows.length);
+    try {
+      if (!this.db.inTransaction) this.txStmts.begin.run();
+      for (let i = 0; i < rows.length; i++) out[i] = this.writeRow(rows[i]);
+      for (const s of seqs) this.seqStmt.run(s.workerId, s.seq);
+    } catch (err) {
+      this.abort(err as Error, rows.length);
+      return out.fill(false);
+    }
+    let fresh = 0;
+    for (const ok of out) if (ok) fresh++;
+    this.open.rows += rows.length;
+    this.open.fresh += fresh;
+    for (const r of rows) this.open.bytes += r.data.length + 200;
+    this.entryCount += fresh;
+    return out;
+  }
+
+  /** Rows written by write() since the last commit. */
+  get uncommitted(): number {
+    return this.open.rows;
+  }
+
+  /** Commits write()'s open transaction (if any), then runs its `committed` callbacks. */
+  commit(): void {
+    if (!this.db.inTransaction) {
+      this.runCommitted();
       return;
     }
-    const width = 2 + COLUMNS.length;
-    const values: unknown[] = new Array(rows.length * width);
-    const offsets = new Uint32Array(rows.length + 1);
-    let k = 0;
-    let total = 0;
-    for (let r = 0; r < rows.length; r++) {
-      const row = rows[r];
-      values[k++] = row.id;
-      values[k++] = row.workerId;
-      for (const v of row.columns) values[k++] = v;
-      total += row.data.length;
-      offsets[r + 1] = total;
+    try {
+      this.txStmts.commit.run();
+    } catch (err) {
+      this.abort(err as Error, 0);
+      return;
     }
-    const blobs = new Uint8Array(total);
-    for (let r = 0; r < rows.length; r++) blobs.set(rows[r].data, offsets[r]);
-    const flatSeqs: (string | number)[] = [];
-    for (const s of seqs) flatSeqs.push(s.workerId, s.seq);
-    this.writer.write(width, values, blobs, offsets, flatSeqs, (reply: WriterReply) => {
-      const out: boolean[] = new Array(rows.length);
-      for (let r = 0; r < rows.length; r++) out[r] = reply.out[r] === 1;
-      done(this.settle(rows, out, reply.error && Object.assign(new Error(reply.error.message), { code: reply.error.code })));
-    });
+    const { bytes } = this.open;
+    this.open.rows = this.open.fresh = this.open.bytes = 0;
+    this.diskFull = false;
+    this.bytesSinceCheck += bytes;
+    this.afterWrite();
+    this.runCommitted();
   }
 
-  /** Returns when every insertBatchAsync so far is committed and its `done` has run. */
-  drain(): void {
-    this.writer?.drain();
+  private abort(err: Error, failedRows: number): void {
+    if (this.db.inTransaction) {
+      try {
+        this.txStmts.rollback.run();
+      } catch {
+        // SQLite may have rolled back already (SQLITE_FULL, I/O errors).
+      }
+    }
+    this.entryCount -= this.open.fresh;
+    const lost = this.open.rows + failedRows;
+    this.open.rows = this.open.fresh = this.open.bytes = 0;
+    this.failed(err, lost);
+    this.runCommitted();
   }
 
-  /** What follows a write, on whichever connection it ran: counts, eviction, statistics. */
+  private runCommitted(): void {
+    const callbacks = this.open.committed;
+    if (callbacks.length === 0) return;
+    this.open.committed = [];
+    for (const cb of callbacks) cb();
+  }
+
+  /** What follows insertBatch's transaction: counts, eviction, statistics. */
   private settle(rows: NewRow[], out: boolean[], err: Error | undefined): boolean[] {
     if (err) {
-      // Disk full or I/O error: count the loss, report it in /api/health, make room, keep serving.
-      // The flag tells the last write's outcome: eviction frees pages inside the file, not on a
-      // full disk, so only a later successful insert clears it.
-      this.diskFull = (err as { code?: string }).code === "SQLITE_FULL";
-      this.lastError = err.message;
-      this.droppedOnError += rows.length;
-      this.evictIfNeeded(true);
+      this.failed(err, rows.length);
       return rows.map(() => false);
     }
     this.diskFull = false;
@@ -242,11 +264,25 @@ export class EntryStore {
     for (const ok of out) if (ok) inserted++;
     this.entryCount += inserted;
     for (const r of rows) this.bytesSinceCheck += r.data.length + 200;
+    this.afterWrite();
+    return out;
+  }
+
+  private failed(err: Error, lost: number): void {
+    // Disk full or I/O error: count the loss, report it in /api/health, make room, keep serving.
+    // The flag tells the last write's outcome: eviction frees pages inside the file, not on a
+    // full disk, so only a later successful insert clears it.
+    this.diskFull = (err as { code?: string }).code === "SQLITE_FULL";
+    this.lastError = err.message;
+    this.droppedOnError += lost;
+    this.evictIfNeeded(true);
+  }
+
+  private afterWrite(): void {
     if (this.bytesSinceCheck >= this.checkEveryBytes) {
       this.evictIfNeeded(false);
       if (this.entryCount >= Math.max(1000, this.analyzedAt * ANALYZE_GROWTH)) this.analyze();
     }
-    return out;
   }
 
   get(id: string): Buffer | undefined {
@@ -356,7 +392,7 @@ export class EntryStore {
   }
 
   close(): void {
-    this.writer?.close();
+    if (this.db.open) this.commit();
     if (this.db.open) this.db.close();
   }
 }
