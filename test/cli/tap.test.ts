@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import JSZip from "jszip";
 import { parseAllDocuments } from "yaml";
+import type { V1DaemonSet } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startHub, type RunningHub } from "@tapline/hub";
 import { startKubeApi, type KubeApi, type KubeObject } from "../kube-api/index.js";
@@ -251,5 +252,38 @@ describe("tapline against the Kubernetes API test server", () => {
     const again = await tapline(["clean"], env);
     expect(again.status, again.stderr).toBe(0);
     expect(again.stderr).toContain("nothing to remove");
+  });
+  it("--mesh: dry run and the applied worker DaemonSet get hostPID, --mesh, SYS_PTRACE and SYS_ADMIN; a plain re-tap takes them back", async () => {
+    const workerOf = (ds: KubeObject) => {
+      const spec = (ds as unknown as V1DaemonSet).spec!.template.spec!;
+      const c = spec.containers.find((x) => x.name === "worker")!;
+      return { hostPID: spec.hostPID, args: c.args ?? [], caps: c.securityContext?.capabilities?.add ?? [], privileged: c.securityContext?.privileged };
+    };
+    const dry = await tapline(["tap", "front.*", "-n", "shop", "--dry-run", "--mesh", "--image-tag", "golden"], env);
+    expect(dry.status, dry.stderr).toBe(0);
+    const printed = (masked(dry.stdout) as KubeObject[]).find((o) => o.kind === "DaemonSet")!;
+    expect(workerOf(printed)).toEqual({ hostPID: true, args: expect.arrayContaining(["--mesh"]), caps: ["NET_RAW", "NET_ADMIN", "SYS_PTRACE", "SYS_ADMIN"], privileged: false });
+    // Everything but the worker's pod template is what a plain tap prints.
+    const golden = masked(readFileSync(goldenFile, "utf8")) as KubeObject[];
+    expect((masked(dry.stdout) as KubeObject[]).filter((o) => o.kind !== "DaemonSet")).toEqual(golden.filter((o) => o.kind !== "DaemonSet"));
+
+    const run = async (extra: string[]) => {
+      const tap = new Running(["tap", "front.*", "-n", "shop", "--no-open", "-p", String(await freePort()), "--image-tag", "golden", ...extra], env);
+      try {
+        await tap.waitFor(/applied DaemonSet tapline\/tapline-worker/);
+        await readyAll();
+        await tap.waitFor(/Tapline is ready/);
+      } finally {
+        expect(await tap.stop()).toBe(0);
+      }
+      return workerOf(api.get("daemonsets", NS, "tapline-worker")!);
+    };
+    const meshed = await run(["--mesh"]);
+    expect(meshed).toEqual({ hostPID: true, args: expect.arrayContaining(["--mesh"]), caps: ["NET_RAW", "NET_ADMIN", "SYS_PTRACE", "SYS_ADMIN"], privileged: false });
+    const plain = await run([]);
+    expect(plain.hostPID).toBe(false);
+    expect(plain.args).not.toContain("--mesh");
+    expect(plain.caps).toEqual(["NET_RAW", "NET_ADMIN"]);
+    expect((await tapline(["clean"], env)).status).toBe(0);
   });
 });
