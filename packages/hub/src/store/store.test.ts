@@ -10,6 +10,20 @@ import { EntryStore } from "./index.js";
 const dirs: string[] = [];
 afterEach(() => { for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true }); });
 
+/** Runs `body` with a store on a fresh 2 MiB tmpfs (root only), unmounted afterwards. */
+function onSmallDisk(body: (dir: string, open: () => EntryStore) => void): void {
+  const dir = mkdtempSync(join(tmpdir(), "tapline-store-full-"));
+  dirs.push(dir);
+  execFileSync("mount", ["-t", "tmpfs", "-o", "size=2m", "tapline-store-full", dir]);
+  let store: EntryStore | undefined;
+  try {
+    body(dir, () => (store = new EntryStore({ path: join(dir, "e.db"), limitBytes: 256 << 20 })));
+  } finally {
+    store?.close();
+    execFileSync("umount", [dir]);
+  }
+}
+
 function row(i: number) {
   const e = { id: `w-${i}`, timestampNs: 1e18 + i * 1e6, protocol: Protocol.HTTP, httpRequest: { method: "GET", path: `/x/${i}`, body: { data: Buffer.alloc(900, i % 256) } } };
   return { id: e.id, workerId: "w", columns: columnValues(e), data: Entry.encode(e).finish() };
@@ -72,13 +86,9 @@ describe("entry store", () => {
   // A real full disk: a 2 MiB tmpfs (root only, like test/robustness/faults.test.ts), most of it
   // taken by a ballast file, under a store whose own limit is far above it.
   it.skipIf(process.getuid?.() !== 0)("diskFull tells the last write's outcome: set by a failed insert, kept through eviction, cleared by a later successful one", () => {
-    const dir = mkdtempSync(join(tmpdir(), "tapline-store-full-"));
-    dirs.push(dir);
-    execFileSync("mount", ["-t", "tmpfs", "-o", "size=2m", "tapline-store-full", dir]);
-    let store: EntryStore | undefined;
-    try {
+    onSmallDisk((dir, open) => {
       writeFileSync(join(dir, "ballast"), Buffer.alloc(1 << 20));
-      store = new EntryStore({ path: join(dir, "e.db"), limitBytes: 256 << 20 });
+      const store = open();
       let i = 0;
       let failed = false;
       while (!failed && i < 20_000) {
@@ -96,19 +106,12 @@ describe("entry store", () => {
       unlinkSync(join(dir, "ballast"));
       expect(store.insertBatch([row(i++)])).toEqual([true]);
       expect(store.stats().diskFull).toBe(false);
-    } finally {
-      store?.close();
-      execFileSync("umount", [dir]);
-    }
+    });
   });
 
   it.skipIf(process.getuid?.() !== 0)("write()'s open transaction: a failed write or commit rolls back all of it, counted as dropped, and runs every commit callback", () => {
-    const dir = mkdtempSync(join(tmpdir(), "tapline-store-tx-"));
-    dirs.push(dir);
-    execFileSync("mount", ["-t", "tmpfs", "-o", "size=2m", "tapline-store-tx", dir]);
-    let store: EntryStore | undefined;
-    try {
-      store = new EntryStore({ path: join(dir, "e.db"), limitBytes: 256 << 20 });
+    onSmallDisk((_dir, open) => {
+      const store = open();
       // Committed rows survive whatever happens to a later transaction.
       store.write([row(0), row(1)], [{ workerId: "w", seq: 1 }]);
       store.commit();
@@ -133,9 +136,6 @@ describe("entry store", () => {
       expect(called).toBe(written / 50);
       expect(s.entries + s.droppedOnError + s.evicted).toBe(written + 2);
       expect(store.uncommitted).toBe(0);
-    } finally {
-      store?.close();
-      execFileSync("umount", [dir]);
-    }
+    });
   });
 });
