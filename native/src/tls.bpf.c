@@ -54,10 +54,15 @@ struct sockref {
 	__u8 raddr[16];
 };
 
+/* The ports belong to the key because the kernel reuses a freed sock's
+ * memory for a later connection: keyed by the pointer alone, that connection
+ * would continue the old one's offsets (seen with one server accepting after
+ * another process's client had closed). */
 struct offkey {
 	__u64 sk;
 	__u32 dir;
-	__u32 pad;
+	__u16 lport;
+	__u16 rport;
 };
 
 struct scratch {
@@ -153,7 +158,7 @@ static __always_inline int emit(__u64 id, __u64 buf, __u64 len, __u8 fn, const s
 	__u8 dir = fn == TLS_FN_WRITE || fn == TLS_FN_WRITE_EX || fn == TLS_FN_GO_WRITE ? TLS_DIR_WRITE : TLS_DIR_READ;
 	/* The socket's byte offset per direction: lost events leave holes in
 	 * the synthesized stream instead of shifting later bytes. */
-	struct offkey ok = {.sk = ref->sk, .dir = dir};
+	struct offkey ok = {.sk = ref->sk, .dir = dir, .lport = ref->lport, .rport = ref->rport};
 	__u64 base = 0, next;
 	__u64 *p = bpf_map_lookup_elem(&offsets, &ok);
 	if (p)

@@ -238,8 +238,9 @@ static void hook_go(struct tl_tls *t, struct hook *h, const char *open_path)
 	}
 	h->state = HOOK_HOOKED;
 	if (t->o.verbose)
-		fprintf(stderr, "tapline-capture: %s (%s): crypto/tls Read with %d returns, Write with %d returns\n",
-			h->path, g.version, g.fn[GOTLS_READ].nrets, g.fn[GOTLS_WRITE].nrets);
+		fprintf(stderr,
+			"tapline-capture: %s (%s, symbols from %s): crypto/tls Read with %d returns, Write with %d returns\n",
+			h->path, g.version, g.source, g.fn[GOTLS_READ].nrets, g.fn[GOTLS_WRITE].nrets);
 }
 
 /*
