@@ -169,4 +169,56 @@ describe("UI in a real browser", () => {
     expect(methods).toContain("/api/login");
     expect(methods).not.toMatch(/^\*\d/m); // no redis bytes in an http-filtered export
   });
+
+  it("shows each worker's restarts, capture gap, losses, dissectors and warnings from its WorkerStats", async () => {
+    // A second worker that has lost nothing: its zeros come through the hub's JSON as zeros.
+    const quiet = new HubClient({ url: hub.ingestUrl, token: "t0ken", workerId: "ui-quiet", node: "node-b", version: "test" });
+    quiet.start();
+    try {
+      await waitFor(() => worker.stats.connected && quiet.stats.connected);
+      worker.sendStats({
+        packetsSeen: 5000, packetsDropped: 0, flowsActive: 4, captureState: "running (restarted 2x)",
+        sidecarRestarts: 2, captureGapMs: 1500, threadRestarts: 1, threadFlowsLost: 3, threadPacketsLost: 70,
+        dissectorsEnabled: ["http", "redis"], warnings: ["unknown dissector 'smtp' ignored"],
+      });
+      quiet.sendStats({ packetsSeen: 10, captureState: "running", dissectorsEnabled: ["http", "redis", "kafka"] });
+      await waitFor(async () => {
+        const list = ((await (await fetch(`${hub.url}/api/workers`)).json()) as { workers: { id: string; stats: Record<string, unknown> | null }[] }).workers;
+        return list.find((w) => w.id === "ui-test")?.stats?.sidecarRestarts === 2 && list.find((w) => w.id === "ui-quiet")?.stats?.sidecarRestarts === 0;
+      });
+
+      // The panel polls /api/workers every 3 s.
+      const warning = page.locator(".worker-warning");
+      await warning.waitFor({ timeout: 10_000 });
+      expect(await warning.textContent()).toBe("⚠ node-a: unknown dissector 'smtp' ignored");
+      // In view: not clipped by the status bar, whose worker strip hides what overflows its right edge.
+      const inStrip = () => warning.evaluate((el) => {
+        const r = el.getBoundingClientRect();
+        const strip = el.closest(".workers")!.getBoundingClientRect();
+        return r.width > 0 && r.left >= strip.left && r.right <= strip.right;
+      });
+      expect(await inStrip()).toBe(true);
+      // A warning style, not plain status text: an amber fill behind it.
+      const bg = await warning.evaluate((el) => getComputedStyle(el).backgroundColor);
+      const statusBg = await page.locator(".statusbar").evaluate((el) => getComputedStyle(el).backgroundColor);
+      expect(bg).not.toBe(statusBg);
+      expect(bg).not.toBe("rgba(0, 0, 0, 0)");
+      const busy = page.locator(".worker", { hasText: "node-a:" });
+      expect(await busy.textContent()).toContain("capture restarted 2×, capture gap 1.50 s, 1 thread restart, lost 70 packets, 3 flows");
+      expect(await busy.getAttribute("class")).toContain("dropping");
+      expect(await page.locator(".worker", { hasText: "node-b:" }).textContent()).toBe("● node-b: 10 pkts, 0 dropped, 0 flows");
+
+      await page.getByText("workers", { exact: true }).click();
+      const table = page.getByRole("table", { name: "worker status" });
+      await table.waitFor();
+      const cells = await table.locator("tbody tr").evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll("td")].map((td) => td.textContent)));
+      expect(cells).toContainEqual(["node-a", "running (restarted 2x)", "2", "1.50 s", "1", "70", "3", "http, redis", "unknown dissector 'smtp' ignored"]);
+      expect(cells).toContainEqual(["node-b", "running", "0", "none", "0", "0", "0", "http, redis, kafka", "none"]);
+      expect(await inStrip()).toBe(true);
+      await shot("workers");
+      await page.getByText("workers", { exact: true }).click();
+    } finally {
+      await quiet.stop(0);
+    }
+  });
 });

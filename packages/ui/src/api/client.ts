@@ -55,7 +55,11 @@ export async function fetchServiceMap(filter: string, signal?: AbortSignal): Pro
   return ServiceMap.fromObject({ nodes: body.nodes ?? [], edges });
 }
 
-export interface WorkerStatus {
+/** WorkerStats' supervision counters (fields 17-21), 0 when a worker never reported them. */
+const SUPERVISION = ["sidecarRestarts", "captureGapMs", "threadRestarts", "threadFlowsLost", "threadPacketsLost"] as const satisfies readonly (keyof WorkerStats)[];
+type SupervisionCounters = Record<(typeof SUPERVISION)[number], number>;
+
+export interface WorkerStatus extends SupervisionCounters {
   workerId: string;
   node: string;
   connected: boolean;
@@ -66,6 +70,10 @@ export interface WorkerStatus {
   captureState: string;
   /** Per-process TLS hooking status (WorkerStats.tls_targets), empty without --tls. */
   tlsTargets: TlsTargetStatus[];
+  /** The dissectors new flows are detected with. */
+  dissectorsEnabled: string[];
+  /** Configuration the worker ignored (e.g. an unknown dissector name). */
+  warnings: string[];
 }
 
 /** One WorkerStats.tls_targets row as the hub's JSON gives it; state: "hooked", "no symbols", "error: …", "unavailable: …". */
@@ -86,6 +94,9 @@ export async function fetchWorkers(): Promise<WorkerStatus[]> {
       flowsActive: num("flowsActive"),
       entriesSent: num("entriesSent"),
       captureState: String(stats.captureState ?? ""),
+      ...(Object.fromEntries(SUPERVISION.map((k) => [k, num(k)])) as SupervisionCounters),
+      dissectorsEnabled: strings(stats.dissectorsEnabled),
+      warnings: strings(stats.warnings),
       tlsTargets: (Array.isArray(stats.tlsTargets) ? (stats.tlsTargets as Record<string, unknown>[]) : []).map((t) => ({
         pid: Number(t.pid ?? 0),
         process: String(t.process ?? ""),
@@ -97,6 +108,10 @@ export async function fetchWorkers(): Promise<WorkerStatus[]> {
       })),
     };
   });
+}
+
+function strings(v: unknown): string[] {
+  return Array.isArray(v) ? v.map(String) : [];
 }
 
 /** Validates a filter with the hub's parser (a zero-row query); resolves to the error or undefined. */

@@ -10,3 +10,5 @@ export { readViewState, writeViewState, loadHistory, rememberFilter, addClause }
 export type { ViewState } from "./urlState.js";
 export { tlsSummary } from "./tlsStatus.js";
 export type { TlsRow, TlsSummary } from "./tlsStatus.js";
+export { workerHealth } from "./workerHealth.js";
+export type { WorkerHealth } from "./workerHealth.js";

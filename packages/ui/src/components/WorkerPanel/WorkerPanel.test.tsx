@@ -5,10 +5,12 @@ import { WorkerPanel } from "./index.js";
 
 afterEach(cleanup);
 
-function worker(id: string, tlsTargets: Partial<TlsTargetStatus>[]): WorkerStatus {
+function worker(id: string, tlsTargets: Partial<TlsTargetStatus>[], more: Partial<WorkerStatus> = {}): WorkerStatus {
   return {
     workerId: id, node: id, connected: true, packetsSeen: 10, packetsDropped: 0, flowsActive: 1, entriesSent: 2, captureState: "running",
     tlsTargets: tlsTargets.map((t) => ({ pid: 0, process: "", library: "", state: "hooked", bytes: 0, pod: "", namespace: "", ...t })),
+    sidecarRestarts: 0, captureGapMs: 0, threadRestarts: 0, threadFlowsLost: 0, threadPacketsLost: 0, dissectorsEnabled: [], warnings: [],
+    ...more,
   };
 }
 
@@ -43,5 +45,33 @@ describe("WorkerPanel", () => {
     ]);
     expect(rows[0]!.className).toBe("tls-bad");
     expect(rows[2]!.className).toBe("");
+  });
+
+  it("shows restarts, the capture gap and losses in the bar, warnings in view, and every field in the details table", () => {
+    render(
+      <WorkerPanel
+        workers={[
+          worker("node-a", [], { sidecarRestarts: 2, captureGapMs: 1500, threadRestarts: 1, threadFlowsLost: 3, threadPacketsLost: 70, dissectorsEnabled: ["http", "redis"], warnings: ["unknown dissector 'smtp'"] }),
+          worker("node-b", [], { dissectorsEnabled: ["http"] }),
+        ]}
+      />,
+    );
+    const bar = screen.getByLabelText("workers");
+    expect(bar.textContent).toContain("node-a: 10 pkts, 0 dropped, 1 flows; capture restarted 2×, capture gap 1.50 s, 1 thread restart, lost 70 packets, 3 flows");
+    const nodeB = screen.getByText(/node-b: 10 pkts/);
+    expect(nodeB.textContent).toBe("● node-b: 10 pkts, 0 dropped, 1 flows");
+    expect(nodeB.className).toBe("worker");
+    expect(screen.getByText(/node-a: 10 pkts/).className).toBe("worker dropping");
+    const warning = screen.getByRole("status");
+    expect(warning.className).toBe("worker-warning");
+    expect(warning.textContent).toBe("⚠ node-a: unknown dissector 'smtp'");
+    fireEvent.click(screen.getByText("workers"));
+    const table = screen.getByRole("table", { name: "worker status" });
+    const cells = within(table).getAllByRole("row").map((r) => within(r).getAllByRole(r.parentElement?.tagName === "THEAD" ? "columnheader" : "cell").map((c) => c.textContent));
+    expect(cells).toEqual([
+      ["worker", "capture", "capture restarts", "capture gap", "thread restarts", "lost packets", "lost flows", "dissectors", "warnings"],
+      ["node-a", "running", "2", "1.50 s", "1", "70", "3", "http, redis", "unknown dissector 'smtp'"],
+      ["node-b", "running", "0", "none", "0", "0", "0", "http", "none"],
+    ]);
   });
 });
