@@ -51,9 +51,9 @@ async function ingestRun(hub, workerId, maker, count) {
   });
   // Rows per SQLite transaction: how well the pipeline's group commit gathers batches.
   const store = hub.app.store;
-  const insertBatch = store.insertBatchAsync;
+  const commit = store.commit;
   let commits = 0;
-  store.insertBatchAsync = (...args) => { commits++; return insertBatch.apply(store, args); };
+  store.commit = () => { if (store.uncommitted > 0) commits++; commit.call(store); };
   const child = fork(new URL("./client.mjs", import.meta.url));
   const exited = new Promise((r) => child.once("exit", r));
   const next = () => new Promise((resolve) => child.once("message", resolve));
@@ -67,7 +67,7 @@ async function ingestRun(hub, workerId, maker, count) {
   await storedAll;
   const client = await done;
   await exited;
-  store.insertBatchAsync = insertBatch;
+  store.commit = commit;
   const cpu = cpu1.user + cpu1.system;
   const sec = (t1 - t0) / 1000;
   if (hub.app.store.stats().entries - before !== count) throw new Error(`${workerId}: stored ${hub.app.store.stats().entries - before} of ${count}`);

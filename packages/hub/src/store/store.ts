@@ -1,8 +1,13 @@
 // Entry storage: SQLite (better-sqlite3) in WAL mode. One row per entry in `entries`: the indexed
 // columns of filter/columns.ts, the entry id (unique: the hub de-duplicates on it) and the worker
 // id; the entry as protobuf sits in `entry_data` under the same rowid, so that the rows a filter
-// walks stay narrow (a scan reads ~100 bytes per entry, not the whole encoded entry). Bounded by `limitBytes`: the pages in use are checked every few hundred KB
-// of inserts and the oldest rows are deleted in chunks until usage is back under the low mark.
+// walks stay narrow (a scan reads ~100 bytes per entry, not the whole encoded entry). Bounded by
+// `limitBytes`: the pages in use are checked every hundredth of the limit of inserts and the
+// oldest rows are deleted in chunks until usage is back under the low mark.
+// Two ways in: insertBatch (one transaction per call) and write()/commit(), an open transaction
+// that the ingest fills batch by batch and commits once per event-loop turn (ingest/pipeline.ts).
+// SQLite's cost per entry (bench/hub, 4000 rows per commit): ~6.5 µs for the row, the id index and
+// the blob, ~0.8 µs per secondary index.
 import { statSync } from "node:fs";
 import Database from "better-sqlite3";
 import type { Statement } from "better-sqlite3";
