@@ -46,6 +46,9 @@ static void proc(const char *root, const char *pid, const char *comm, const char
 	}
 }
 
+/* argv as /proc/PID/cmdline holds it: NUL-separated, with the final NUL (sizeof of the literal). */
+#define PROC(root, pid, comm, argv, nslink) proc(root, pid, comm, argv, sizeof(argv), nslink)
+
 static const struct tl_mesh_proc *find(const struct tl_mesh_proc *p, int n, uint64_t ns)
 {
 	for (int i = 0; i < n; i++)
@@ -62,23 +65,23 @@ static void test_scan(void)
 		return;
 	}
 	/* pod A: envoy and pilot-agent share a namespace; envoy is kept */
-	proc(root, "120", "pilot-agent", "/usr/local/bin/pilot-agent\0proxy", 34, "net:[500]");
-	proc(root, "130", "envoy", "/usr/local/bin/envoy\0-c\0envoy-rev.json", 38, "net:[500]");
+	PROC(root, "120", "pilot-agent", "/usr/local/bin/pilot-agent\0proxy", "net:[500]");
+	PROC(root, "130", "envoy", "/usr/local/bin/envoy\0-c\0envoy-rev.json", "net:[500]");
 	/* pod B: a renamed argv[0] (`exec -a envoy`), comm is the real binary */
-	proc(root, "200", "python3", "envoy\0proxy.py", 14, "net:[600]");
+	PROC(root, "200", "python3", "envoy\0proxy.py", "net:[600]");
 	/* our own namespace (a host-network proxy): left to -i lo */
-	proc(root, "300", "envoy", "envoy", 6, "net:[1]");
+	PROC(root, "300", "envoy", "envoy", "net:[1]");
 	/* not proxies */
-	proc(root, "400", "nginx", "nginx: master", 14, "net:[700]");
-	proc(root, "402", "envoyx", "/bin/envoyx", 12, "net:[701]");
-	proc(root, "403", "python3", "/opt/envoy/run.py", 18, "net:[702]");
+	PROC(root, "400", "nginx", "nginx: master", "net:[700]");
+	PROC(root, "402", "envoyx", "/bin/envoyx", "net:[701]");
+	PROC(root, "403", "python3", "/opt/envoy/run.py", "net:[702]");
 	/* pod C: only pilot-agent (Envoy not started yet) */
-	proc(root, "410", "pilot-agent", "pilot-agent", 12, "net:[800]");
+	PROC(root, "410", "pilot-agent", "pilot-agent", "net:[800]");
 	/* pod D: two envoys, the lower pid wins */
-	proc(root, "510", "envoy", "envoy", 6, "net:[900]");
-	proc(root, "505", "envoy", "envoy", 6, "net:[900]");
+	PROC(root, "510", "envoy", "envoy", "net:[900]");
+	PROC(root, "505", "envoy", "envoy", "net:[900]");
 	/* a process whose ns link is unreadable, and one that vanished (no comm) */
-	proc(root, "600", "envoy", "envoy", 6, "bogus");
+	PROC(root, "600", "envoy", "envoy", "bogus");
 	char path[600];
 	snprintf(path, sizeof(path), "%s/700", root);
 	mkdir(path, 0755);
