@@ -83,6 +83,10 @@ describe("tapline against the Kubernetes API test server", () => {
     const size = await tapline(["tap", "--storage-limit", "lots"], env);
     expect(size.status).toBe(2);
     expect(size.stderr).toContain("invalid --storage-limit 'lots': expected a size such as 500Mi");
+    // a value pattern the hub would refuse to start on (its regexes run in linear time)
+    const redact = await tapline(["tap", "--dry-run", "--redact", "/(\\d)\\1{3}/"], env);
+    expect(redact.status).toBe(2);
+    expect(redact.stderr).toMatch(/invalid --redact '\/\(\\d\)\\1\{3\}\/': invalid value pattern .*backreference/);
     const ctx = await tapline(["tap", "--context", "nope"], env);
     expect(ctx.status).toBe(2);
     expect(ctx.stderr).toMatch(/context "nope" not found/);

@@ -1,5 +1,6 @@
 // `tapline tap [POD_REGEX]` (SPEC §2): flags → TaplineConfig → src/tap/run.ts.
 import type { Command } from "commander";
+import { checkValuePattern } from "@tapline/hub/redact-pattern";
 import { isDnsLabel, compilePodRegex, parseByteQuantity, parseKeyValues, parseNamespaces, parsePort, parseTolerations } from "../flags.js";
 import { UsageError } from "../errors.js";
 import { addKubeFlags, collect, connect, io, settings, untilInterrupted, type KubeFlags } from "./common.js";
@@ -116,10 +117,12 @@ function validate(c: TaplineConfig): RegExp {
   for (const r of c.tap.redact) {
     const m = /^\/(.*)\/$/.exec(r);
     if (m) {
+      // the hub's own check: value patterns run in linear time there, so a backreference or
+      // lookaround would stop the hub from starting after the deployment
       try {
-        new RegExp(m[1]);
+        checkValuePattern(m[1]);
       } catch (err) {
-        throw new UsageError(`invalid --redact '${r}': ${(err as Error).message}`);
+        throw new UsageError(`invalid --redact '${r}': ${(err as Error).message.replace(/^redact: /, "")}`);
       }
     }
   }

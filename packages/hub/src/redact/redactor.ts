@@ -8,11 +8,12 @@
 // so they carry field numbers, not names: only value patterns apply to them. The same message
 // sent as application/grpc+json is JSON, and its keys are matched.
 import { RedisKind } from "@tapline/protocol";
+export { RedactConfigError, checkValuePattern } from "./pattern.js";
 import type {
   BodyInit, EntryInit, GrpcInfoInit, HeaderInit, KafkaTopicInit, RedisRequestInit, RedisValueInit,
 } from "@tapline/protocol";
-import { RegexError, compileLinearRegex } from "../regex/index.js";
 import type { LinearRegex } from "../regex/index.js";
+import { RedactConfigError, checkValuePattern } from "./pattern.js";
 import { NameMatcher } from "./names.js";
 import { RedactPrecheck } from "./precheck.js";
 import { redisFieldValueArgs, redisReplySecrets } from "./redis.js";
@@ -30,8 +31,6 @@ export interface RedactOptions {
    */
   valuePatterns: string[];
 }
-
-export class RedactConfigError extends Error {}
 
 const REDACTED_BYTES = Buffer.from(REDACTED);
 
@@ -210,24 +209,6 @@ export class Redactor {
       }
     }
   }
-}
-
-/**
- * A `--redact` value pattern compiled for the redactor, or a RedactConfigError that names the
- * pattern and the problem (with its offset when known), so the hub refuses to start on it.
- */
-export function checkValuePattern(source: string): LinearRegex {
-  if (source === "") throw new RedactConfigError("redact: empty value pattern");
-  let re: LinearRegex;
-  try {
-    re = compileLinearRegex(source);
-  } catch (err) {
-    if (!(err instanceof RegexError)) throw err;
-    const at = err.offset === undefined ? "" : ` (at offset ${err.offset})`;
-    throw new RedactConfigError(`redact: invalid value pattern /${source}/: ${err.message}${at}`);
-  }
-  if (re.test("")) throw new RedactConfigError(`redact: value pattern /${source}/ matches the empty string`);
-  return re;
 }
 
 function headerValue(headers: HeaderInit[] | null | undefined, name: string): string {
