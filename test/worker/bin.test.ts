@@ -8,9 +8,9 @@ const worker = new URL("../../packages/worker/", import.meta.url).pathname;
 const fixture = `${worker}src/dissectors/http/__fixtures__/http.pcap`;
 
 /** Runs the bin from its TypeScript source (the package's dev loader transpiles it). */
-function bin(args: string[], input?: Buffer) {
+function bin(args: string[], input?: Buffer, env: NodeJS.ProcessEnv = process.env) {
   const r = spawnSync(process.execPath, ["--conditions=source", "--import", `${worker}src/shard/dev-loader.mjs`, `${worker}src/bin.ts`, ...args], {
-    input, encoding: "utf8", timeout: 60_000, maxBuffer: 1 << 26,
+    input, encoding: "utf8", timeout: 60_000, maxBuffer: 1 << 26, env,
   });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
@@ -35,6 +35,22 @@ describe("tapline-worker", () => {
     r = bin(["--read", fixture, "--dissectors", "http,gopher"]);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/unknown dissector "gopher"/);
+  });
+
+  it("under a container memory limit restarts itself once with a heap limit at half of it, same entries and exit codes", () => {
+    const env = { ...process.env, TAPLINE_MEMORY_LIMIT_MIB: "300" };
+    delete env.NODE_OPTIONS;
+    const limited = bin(["--read", fixture, "--pcap-limit", "0"], undefined, env);
+    expect(limited.code).toBe(0);
+    const m = /heap limit (\d+) MiB \(container memory limit 300 MiB\)/.exec(limited.stderr);
+    expect(m, limited.stderr).not.toBeNull();
+    // --max-old-space-size=150; V8's limit adds the young generation on top
+    expect(Number(m![1])).toBeGreaterThanOrEqual(150);
+    expect(Number(m![1])).toBeLessThan(260);
+    const plain = bin(["--read", fixture, "--pcap-limit", "0"]);
+    expect(plain.stderr).not.toMatch(/heap limit/);
+    expect(lines(limited.stdout).map(essence)).toEqual(lines(plain.stdout).map(essence));
+    expect(bin(["--bogus"], undefined, env).code).toBe(2);
   });
 
   it("prints the same entries inline, on two threads, and from stdin", () => {

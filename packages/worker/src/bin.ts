@@ -2,8 +2,27 @@
 // `tapline-worker`: the worker process of a node (or of a local capture / a file).
 // Exit status: 0 done or stopped by a signal; 2 bad flags or unusable input (a missing sidecar
 // binary, a file that is not a capture); 1 a runtime failure.
+import { spawn } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
+import { getHeapStatistics } from "node:v8";
+import { heapLimitMiB, heapRelaunchMiB } from "./runtime/heap.js";
 import { parseWorkerArgs, UsageError, USAGE } from "./runtime/options.js";
+
+/** Runs this same command again under a heap limit (runtime/heap.ts); resolves with its exit code. */
+function relaunchWithHeap(mib: number): Promise<number> {
+  const child = spawn(process.execPath, [`--max-old-space-size=${mib}`, ...process.execArgv, process.argv[1], ...process.argv.slice(2)], {
+    stdio: "inherit",
+    env: { ...process.env, TAPLINE_HEAP_LIMITED: `${process.env.TAPLINE_MEMORY_LIMIT_MIB}` },
+  });
+  for (const sig of ["SIGINT", "SIGTERM"] as const) process.on(sig, () => child.kill(sig));
+  return new Promise((resolve) => {
+    child.on("error", (err) => {
+      console.error(`tapline-worker: cannot restart with a heap limit (${err.message}); going on without`);
+      resolve(-1);
+    });
+    child.on("exit", (code, signal) => resolve(code ?? (signal === "SIGINT" || signal === "SIGTERM" ? 0 : 1)));
+  });
+}
 
 async function main(): Promise<number> {
   let parsed;
@@ -80,7 +99,19 @@ function threadCpu(): string {
   }
 }
 
-main().then(
+async function run(): Promise<number> {
+  const mib = heapRelaunchMiB(process.env, process.execArgv, getHeapStatistics().heap_size_limit);
+  if (mib !== undefined && !process.env.TAPLINE_HEAP_LIMITED) {
+    const code = await relaunchWithHeap(mib);
+    if (code >= 0) return code;
+  }
+  if (process.env.TAPLINE_HEAP_LIMITED) {
+    console.error(`tapline-worker: heap limit ${heapLimitMiB()} MiB (container memory limit ${process.env.TAPLINE_HEAP_LIMITED} MiB)`);
+  }
+  return main();
+}
+
+run().then(
   (code) => process.exit(code),
   (err: unknown) => {
     console.error(`tapline-worker: internal error: ${err instanceof Error ? err.stack : String(err)}`);

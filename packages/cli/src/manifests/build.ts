@@ -267,7 +267,16 @@ function workerDaemonSet({ namespace: ns, values }: ManifestInput): V1DaemonSet 
                 ...when(values.tap.tls, ["--tls"]),
                 ...when(values.tap.mesh, ["--mesh"]),
               ],
-              env: [tokenEnv, { name: "NODE_NAME", valueFrom: { fieldRef: { fieldPath: "spec.nodeName" } } }],
+              env: [
+                tokenEnv,
+                { name: "NODE_NAME", valueFrom: { fieldRef: { fieldPath: "spec.nodeName" } } },
+                // Node 20 sizes its heap from the node's memory; the worker restarts itself with a
+                // heap limit at half of this (packages/worker/src/runtime/heap.ts).
+                {
+                  name: "TAPLINE_MEMORY_LIMIT_MIB",
+                  valueFrom: { resourceFieldRef: { containerName: NAMES.workerContainer, resource: "limits.memory", divisor: "1Mi" } },
+                },
+              ],
               resources: values.worker.resources,
               securityContext: {
                 // Named capabilities instead of `privileged: true` (SPEC §5 Secure).
