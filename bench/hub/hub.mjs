@@ -4,8 +4,10 @@
 // path, no value pattern), then the store filled to --entries directly (big transactions) and
 // p50/p99 latency of filter queries through the API over them, peak RSS.
 // The sending worker runs in its own process (client.mjs): the hub's CPU per entry is this
-// process's CPU (every thread) from the first batch sent until the last entry is stored; the wall
-// figure runs until then too, and the client's own figure until the HelloAck covering its last batch.
+// process's CPU (every thread) from the first batch sent until the last entry is committed; the
+// wall figure runs until then too, and the client's own (acked) one until the HelloAck covering its
+// last batch (acks are throttled: up to 200 ms later). rowsPerCommit: how many entries the ingest's
+// group commit gathered per SQLite transaction.
 // Writes bench/results/hub.json.
 // Run: pnpm --filter @tapline/hub... build && node bench/hub/hub.mjs [--ingest 200000] [--entries 1000000]
 import { fork } from "node:child_process";
@@ -41,13 +43,16 @@ async function ingestRun(hub, workerId, maker, count) {
   const storedAll = new Promise((r) => { allStored = r; });
   let t1 = 0;
   let cpu1;
+  // Listeners hear of entries when they are written; the clock stops when the last is committed.
+  const committed = () => {
+    if (hub.app.store.uncommitted > 0) return setImmediate(committed);
+    t1 = performance.now();
+    cpu1 = process.cpuUsage(cpu0);
+    allStored();
+  };
   hub.app.pipeline.onStored((entries) => {
     stored += entries.length;
-    if (stored === count && !cpu1) {
-      t1 = performance.now();
-      cpu1 = process.cpuUsage(cpu0);
-      allStored();
-    }
+    if (stored === count) setImmediate(committed);
   });
   // Rows per SQLite transaction: how well the pipeline's group commit gathers batches.
   const store = hub.app.store;
