@@ -4,6 +4,7 @@
 // growth measured after a forced GC against a baseline taken in this process, which vitest runs as a
 // fork of its own with nothing else in it), the ordinary exchange is still dissected, no dissector
 // threw, and the drop counters name what was dropped.
+import { spawnSync } from "node:child_process";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { afterAll, describe, expect, it } from "vitest";
@@ -172,6 +173,24 @@ describe("adversarial streams", () => {
     // reported, not asserted: V8 collects the evicted flows lazily when no heap limit is set.
     expect(o.retainedMb).toBeLessThan(320);
   });
+
+  it("the same flood under a 256 MiB heap limit (what the DaemonSet's worker gets at 512Mi) completes and stays under it", () => {
+    // Without a limit V8 collects the evicted flows late (the peak above); with one it collects
+    // in time. Run apart, in a child with --max-old-space-size, as the worker restarts itself.
+    const worker = new URL("../../packages/worker/", import.meta.url).pathname;
+    const r = spawnSync(
+      process.execPath,
+      ["--max-old-space-size=256", "--conditions=source", "--import", `${worker}src/shard/dev-loader.mjs`, new URL("./flood.child.ts", import.meta.url).pathname],
+      { encoding: "utf8", timeout: 170_000 },
+    );
+    expect(r.status, r.stderr).toBe(0);
+    const o = JSON.parse(r.stdout.trim().split("\n").pop()!) as { heapLimitMb: number; peakRssMb: number; peakHeapMb: number; flowsTotal: number; flowsEvicted: number; control: number };
+    console.log(`  1M-half-open under a 256 MiB heap limit: ${JSON.stringify(o)}`);
+    expect(o.control).toBe(1);
+    expect(o.flowsTotal).toBe(1_000_001);
+    expect(o.flowsEvicted).toBe(1_000_001 - 100_000);
+    expect(o.peakHeapMb).toBeLessThan(o.heapLimitMb);
+  }, 180_000);
 
   it("a 10 MiB header line is cut off at the header cap; the flow is no longer buffered", () => {
     const o = run("10MiB-header", (function* () {
