@@ -199,8 +199,8 @@ describe("UI in a real browser", () => {
       });
       expect(await inStrip()).toBe(true);
       // A warning style, not plain status text: an amber fill behind it.
-      const bg = await warning.evaluate((el) => getComputedStyle(el).backgroundColor);
-      const statusBg = await page.locator(".statusbar").evaluate((el) => getComputedStyle(el).backgroundColor);
+      const bg = await warning.evaluate((el) => el.ownerDocument.defaultView!.getComputedStyle(el).backgroundColor);
+      const statusBg = await page.locator(".statusbar").evaluate((el) => el.ownerDocument.defaultView!.getComputedStyle(el).backgroundColor);
       expect(bg).not.toBe(statusBg);
       expect(bg).not.toBe("rgba(0, 0, 0, 0)");
       const busy = page.locator(".worker", { hasText: "node-a:" });

@@ -38,7 +38,7 @@ describe("tapline-worker", () => {
   });
 
   it("under a container memory limit restarts itself once with a heap limit at half of it, same entries and exit codes", () => {
-    const env = { ...process.env, TAPLINE_MEMORY_LIMIT_MIB: "300" };
+    const env: NodeJS.ProcessEnv = { ...process.env, TAPLINE_MEMORY_LIMIT_MIB: "300" };
     delete env.NODE_OPTIONS;
     const limited = bin(["--read", fixture, "--pcap-limit", "0"], undefined, env);
     expect(limited.code).toBe(0);
