@@ -5,10 +5,37 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startHub, type RunningHub } from "@tapline/hub";
 import { startWorker, type RunningWorker, type WorkerOptions } from "@tapline/worker";
-import type { NetnsPair } from "../helpers/netns.js";
+import { existsSync } from "node:fs";
+import { afterAll, beforeAll } from "vitest";
+import { createNetnsPair, netnsUnavailableReason, type NetnsPair } from "../helpers/netns.js";
 
 export const TOKEN = "worker-e2e-token";
 export const sidecarPath = new URL("../../native/build/tapline-capture", import.meta.url).pathname;
+
+/**
+ * Registers the suite's beforeAll/afterAll: a namespace pair with the HTTP server and
+ * redis-server in `b`. `skip` says why the suite cannot run here (no netns, no sidecar binary).
+ */
+export function serversInNetns(): { readonly skip: string | null; readonly pair: NetnsPair } {
+  const skip = netnsUnavailableReason() ?? (existsSync(sidecarPath) ? null : `no sidecar at ${sidecarPath} (make -C native)`);
+  let pair: NetnsPair | undefined;
+  beforeAll(async () => {
+    if (skip) return;
+    pair = await createNetnsPair();
+    await httpServer(pair, pair.b, pair.a, pair.ipB);
+    await redisServer(pair, pair.b, pair.a, pair.ipB);
+  });
+  afterAll(async () => {
+    await pair?.cleanup();
+  });
+  return {
+    skip,
+    get pair() {
+      if (!pair) throw new Error("the netns pair is not up (suite skipped or beforeAll failed)");
+      return pair;
+    },
+  };
+}
 
 export function tempDir(prefix: string): { dir: string; remove(): void } {
   const dir = mkdtempSync(join(tmpdir(), prefix));

@@ -3,24 +3,12 @@
 // - TapConfig.dissectors (PUT /api/tap) switches the dissectors of new flows in every shard;
 //   unknown names are a warning in WorkerStats, not a failure.
 // - A dissecting thread that dies is restarted; entries resume; the hub sees the restart count.
-import { existsSync } from "node:fs";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { RunningHub } from "@tapline/hub";
-import { createNetnsPair, netnsUnavailableReason, type NetnsPair } from "../helpers/netns.js";
-import { curlRequests, e2eWorker, hub, hubEntries, hubWorkers, httpServer, redisServer, sidecarPath, waitFor, type JsonEntry } from "./traffic.js";
+import { curlRequests, e2eWorker, hub, hubEntries, hubWorkers, serversInNetns, waitFor, type JsonEntry } from "./traffic.js";
 
-const skip = netnsUnavailableReason() ?? (existsSync(sidecarPath) ? null : `no sidecar at ${sidecarPath} (make -C native)`);
-let pair: NetnsPair;
-
-beforeAll(async () => {
-  if (skip) return;
-  pair = await createNetnsPair();
-  await httpServer(pair, pair.b, pair.a, pair.ipB);
-  await redisServer(pair, pair.b, pair.a, pair.ipB);
-});
-afterAll(async () => {
-  await pair?.cleanup();
-});
+const net = serversInNetns();
+const skip = net.skip;
 
 const tagged = (l: JsonEntry[], tag: string) => l.filter((e) => e.protocol === "HTTP" && e.httpRequest?.path.startsWith(`/p/${tag}-`));
 const redisKeys = (l: JsonEntry[], prefix: string) => l.filter((e) => e.protocol === "REDIS" && e.redisRequest?.args?.[0]?.startsWith(prefix));
@@ -31,18 +19,18 @@ async function putTap(h: RunningHub, body: object): Promise<void> {
 }
 
 async function redisSets(prefix: string, n: number): Promise<void> {
-  for (let i = 0; i < n; i++) await pair.exec(pair.a, "redis-cli", ["-h", pair.ipB, "SET", `${prefix}${i}`, "v"]);
+  for (let i = 0; i < n; i++) await net.pair.exec(net.pair.a, "redis-cli", ["-h", net.pair.ipB, "SET", `${prefix}${i}`, "v"]);
 }
 
 describe.skipIf(!!skip)(`worker control end to end${skip ? ` (skipped: ${skip})` : ""}`, () => {
   it("TapConfig.dissectors: only redis → no HTTP entries; unknown names warned; an empty list brings HTTP back", async () => {
     const h = await hub();
     // Two shards: the reading thread's and a dissecting thread's; the switch must reach both.
-    const w = await e2eWorker(pair, h.ingestUrl, { threads: 2 });
+    const w = await e2eWorker(net.pair, h.ingestUrl, { threads: 2 });
     try {
       await waitFor("the worker to connect", () => w.hub!.stats.connected, Boolean);
       expect(w.stats().dissectorsEnabled).toEqual(["http", "redis", "kafka", "http2", "dns"]);
-      await curlRequests(pair, pair.a, pair.ipB, "s0", 4, 1);
+      await curlRequests(net.pair, net.pair.a, net.pair.ipB, "s0", 4, 1);
       await waitFor("HTTP entries before the switch", () => hubEntries(h), (l) => tagged(l, "s0").length === 4);
 
       await putTap(h, { dissectors: ["redis", "bogus"] });
@@ -50,7 +38,7 @@ describe.skipIf(!!skip)(`worker control end to end${skip ? ` (skipped: ${skip})`
       expect(w.stats().warnings).toEqual([expect.stringMatching(/^tap config: unknown dissector "bogus" ignored \(available: http, redis, kafka, http2, dns\)$/)]);
       const undetectedBefore = w.stats().pipeline.flowsUndetected;
       // One connection per request: the flows spread over both shards.
-      await curlRequests(pair, pair.a, pair.ipB, "s1", 10, 1);
+      await curlRequests(net.pair, net.pair.a, net.pair.ipB, "s1", 10, 1);
       await redisSets("s1k", 3);
       // Evidence the HTTP flows were seen and left without a dissector (not just not yet read).
       await waitFor("the HTTP flows undetected", () => w.stats().pipeline.flowsUndetected - undetectedBefore, (n) => n >= 10);
@@ -64,7 +52,7 @@ describe.skipIf(!!skip)(`worker control end to end${skip ? ` (skipped: ${skip})`
       await waitFor("the worker's own set back", () => w.stats(), (s) => s.dissectorsEnabled.length === 5 && /"nope".*worker's own set/.test(s.warnings[0] ?? ""));
       await putTap(h, {});
       await waitFor("warnings cleared", () => w.stats().warnings, (l) => l.length === 0);
-      const after = await curlRequests(pair, pair.a, pair.ipB, "s2", 6, 1);
+      const after = await curlRequests(net.pair, net.pair.a, net.pair.ipB, "s2", 6, 1);
       const entries = await waitFor("HTTP entries again", () => hubEntries(h), (l) => tagged(l, "s2").length === 6);
       expect(tagged(entries, "s2").map((e) => e.httpRequest!.path).sort()).toEqual([...after].sort());
       expect(tagged(entries, "s1")).toEqual([]);
@@ -77,10 +65,10 @@ describe.skipIf(!!skip)(`worker control end to end${skip ? ` (skipped: ${skip})`
   it("restarts a dead dissecting thread: the hub sees the restart, entries resume on every shard", async () => {
     const h = await hub();
     // The reading thread only reads: every flow is on one of the two dissecting threads.
-    const w = await e2eWorker(pair, h.ingestUrl, { threads: 3, mainThread: "read", threadRestartMinMs: 300 });
+    const w = await e2eWorker(net.pair, h.ingestUrl, { threads: 3, mainThread: "read", threadRestartMinMs: 300 });
     try {
       await waitFor("the worker to connect", () => w.hub!.stats.connected, Boolean);
-      await curlRequests(pair, pair.a, pair.ipB, "t0", 6, 1);
+      await curlRequests(net.pair, net.pair.a, net.pair.ipB, "t0", 6, 1);
       await waitFor("entries before", () => hubEntries(h), (l) => tagged(l, "t0").length === 6);
       const t0 = w.engine.thread(0)!;
       const t1 = w.engine.thread(1)!;
@@ -89,7 +77,7 @@ describe.skipIf(!!skip)(`worker control end to end${skip ? ` (skipped: ${skip})`
       expect(w.engine.thread(0)).not.toBe(t0);
       expect(w.engine.thread(1), "the other shard's thread went on").toBe(t1);
       expect(w.stats().threads.lastThreadError).toBe("dissecting thread 0: exited with code 1");
-      const after = await curlRequests(pair, pair.a, pair.ipB, "t1", 12, 1);
+      const after = await curlRequests(net.pair, net.pair.a, net.pair.ipB, "t1", 12, 1);
       await redisSets("t1k", 4);
       const entries = await waitFor("entries after the restart", () => hubEntries(h), (l) => tagged(l, "t1").length === 12 && redisKeys(l, "t1k").length === 4);
       expect(tagged(entries, "t1").map((e) => e.httpRequest!.path).sort()).toEqual([...after].sort());

@@ -2,28 +2,17 @@
 // real HTTP (node server, curl) and Redis (redis-server, redis-cli) traffic, startWorker, and a
 // real hub receiving the entries over ws; then a hub restart mid-stream and a sidecar crash.
 import { spawnSync } from "node:child_process";
-import { existsSync, rmSync, writeFileSync } from "node:fs";
+import { rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { WorkerOptions } from "@tapline/worker";
-import { createNetnsPair, netnsUnavailableReason, type NetnsPair } from "../helpers/netns.js";
-import { curlRequests, e2eWorker, hub, hubEntries, httpServer, redisServer, sidecarPath, tempDir, TOKEN, waitFor, type JsonEntry } from "./traffic.js";
+import { curlRequests, e2eWorker, hub, hubEntries, serversInNetns, tempDir, TOKEN, waitFor, type JsonEntry } from "./traffic.js";
 
-const skip = netnsUnavailableReason() ?? (existsSync(sidecarPath) ? null : `no sidecar at ${sidecarPath} (make -C native)`);
-let pair: NetnsPair;
+const net = serversInNetns();
+const skip = net.skip;
 
-beforeAll(async () => {
-  if (skip) return;
-  pair = await createNetnsPair();
-  await httpServer(pair, pair.b, pair.a, pair.ipB);
-  await redisServer(pair, pair.b, pair.a, pair.ipB);
-});
-afterAll(async () => {
-  await pair?.cleanup();
-});
-
-const worker = (hubUrl: string, extra: WorkerOptions = {}) => e2eWorker(pair, hubUrl, extra);
+const worker = (hubUrl: string, extra: WorkerOptions = {}) => e2eWorker(net.pair, hubUrl, extra);
 
 const httpPaths = (l: JsonEntry[]) => l.filter((e) => e.protocol === "HTTP").map((e) => e.httpRequest?.path ?? "");
 
@@ -34,19 +23,19 @@ describe.skipIf(!!skip)(`worker end to end${skip ? ` (skipped: ${skip})` : ""}`,
     const w = await worker(h.ingestUrl, { threads: 2 });
     try {
       await waitFor("the worker to connect", () => w.hub!.stats.connected, Boolean);
-      const paths = await curlRequests(pair, pair.a, pair.ipB, "a", 30);
-      for (const cmd of [["SET", "k1", "v1"], ["GET", "k1"], ["INCR", "n"]]) await pair.exec(pair.a, "redis-cli", ["-h", pair.ipB, ...cmd]);
+      const paths = await curlRequests(net.pair, net.pair.a, net.pair.ipB, "a", 30);
+      for (const cmd of [["SET", "k1", "v1"], ["GET", "k1"], ["INCR", "n"]]) await net.pair.exec(net.pair.a, "redis-cli", ["-h", net.pair.ipB, ...cmd]);
       const entries = await waitFor("entries in the hub", () => hubEntries(h), (l) => httpPaths(l).filter((p) => p.startsWith("/p/a-")).length >= 30 && l.filter((e) => e.protocol === "REDIS").length >= 3);
       const http = entries.filter((e) => e.protocol === "HTTP" && e.httpRequest?.path.startsWith("/p/a-"));
       expect(http.map((e) => e.httpRequest!.path).sort()).toEqual([...paths].sort());
       for (const e of http) {
-        expect(e.src.ip).toBe(pair.ipA);
-        expect(e.dst).toMatchObject({ ip: pair.ipB, port: 8080 });
+        expect(e.src.ip).toBe(net.pair.ipA);
+        expect(e.dst).toMatchObject({ ip: net.pair.ipB, port: 8080 });
         expect(e.httpResponse?.status).toBe(200);
       }
       const redis = entries.filter((e) => e.protocol === "REDIS");
       expect(redis.map((e) => e.redisRequest?.command)).toEqual(expect.arrayContaining(["SET", "GET", "INCR"]));
-      for (const e of redis) expect(e.dst).toMatchObject({ ip: pair.ipB, port: 6379 });
+      for (const e of redis) expect(e.dst).toMatchObject({ ip: net.pair.ipB, port: 6379 });
       expect(new Set(entries.map((e) => e.id)).size).toBe(entries.length);
       // The hub got WorkerStats with the capture state and counters.
       const workers = await waitFor("worker stats", async () => ((await (await fetch(`${h.url}/api/workers`)).json()) as { workers: any[] }).workers, (l) => Number(l[0]?.stats?.entriesSent) >= 33);
@@ -83,12 +72,12 @@ describe.skipIf(!!skip)(`worker end to end${skip ? ` (skipped: ${skip})` : ""}`,
     const w = await worker(h.ingestUrl, { hub: { maxQueueEntries: bound, batchMaxEntries: 5, batchMaxMs: 50, reconnectMinMs: 100, reconnectMaxMs: 300 } });
     try {
       await waitFor("the worker to connect", () => w.hub!.stats.connected, Boolean);
-      const before = await curlRequests(pair, pair.a, pair.ipB, "b1", 10);
+      const before = await curlRequests(net.pair, net.pair.a, net.pair.ipB, "b1", 10);
       await waitFor("phase 1 entries", () => hubEntries(h), (l) => httpPaths(l).filter((p) => p.startsWith("/p/b1-")).length === 10);
       // Hub down: 20 requests fit in the queue bound of 25.
       await h.close();
       await waitFor("the worker to see the hub gone", () => w.hub!.stats.connected, (c) => !c, 5000);
-      const during = await curlRequests(pair, pair.a, pair.ipB, "b2", 20);
+      const during = await curlRequests(net.pair, net.pair.a, net.pair.ipB, "b2", 20);
       await waitFor("the worker to queue them", () => w.hub!.backlog, (n) => n >= 20);
       h = await hub(port, storage);
       let entries = await waitFor("queued entries after the restart", () => hubEntries(h), (l) => httpPaths(l).filter((p) => p.startsWith("/p/b2-")).length === 20);
@@ -99,7 +88,7 @@ describe.skipIf(!!skip)(`worker end to end${skip ? ` (skipped: ${skip})` : ""}`,
       await h.close();
       await waitFor("the worker to see the hub gone", () => w.hub!.stats.connected, (c) => !c, 5000);
       const queuedBefore = w.hub!.stats.entriesQueued;
-      await curlRequests(pair, pair.a, pair.ipB, "b3", 60, 10);
+      await curlRequests(net.pair, net.pair.a, net.pair.ipB, "b3", 60, 10);
       // Every entry dissected while the hub is down, so the bound (not the hub's return) decides.
       await waitFor("all 60 entries dissected", () => w.hub!.stats.entriesQueued - queuedBefore, (n) => n === 60);
       // Whole batches (up to 5 entries) are evicted, so up to 4 fewer than the bound may stay.
@@ -127,7 +116,7 @@ describe.skipIf(!!skip)(`worker end to end${skip ? ` (skipped: ${skip})` : ""}`,
     const w = await worker(h.ingestUrl, { sidecarRestartMinMs: 300 });
     try {
       await waitFor("the worker to connect", () => w.hub!.stats.connected, Boolean);
-      await curlRequests(pair, pair.a, pair.ipB, "d1", 5);
+      await curlRequests(net.pair, net.pair.a, net.pair.ipB, "d1", 5);
       await waitFor("entries before the crash", () => hubEntries(h), (l) => httpPaths(l).length >= 5);
       const pid = w.sidecar!.pid!;
       process.kill(pid, "SIGKILL");
@@ -136,7 +125,7 @@ describe.skipIf(!!skip)(`worker end to end${skip ? ` (skipped: ${skip})` : ""}`,
       expect(w.sidecar!.stats().gapMs).toBeGreaterThanOrEqual(300);
       expect(w.workerStats().captureState).toMatch(/^running \(sidecar restarted 1x, \d+\.\d s without capture\)$/);
       expect(w.workerStats()).toMatchObject({ sidecarRestarts: 1, captureGapMs: w.sidecar!.stats().gapMs });
-      const after = await curlRequests(pair, pair.a, pair.ipB, "d2", 5);
+      const after = await curlRequests(net.pair, net.pair.a, net.pair.ipB, "d2", 5);
       const entries = await waitFor("entries after the restart", () => hubEntries(h), (l) => httpPaths(l).filter((p) => p.startsWith("/p/d2-")).length === 5);
       expect(httpPaths(entries).filter((p) => p.startsWith("/p/d2-")).sort()).toEqual(after.sort());
       const workers = await waitFor("the gap in the hub's worker stats", async () => ((await (await fetch(`${h.url}/api/workers`)).json()) as { workers: any[] }).workers, (l) => /restarted 1x/.test(l[0]?.stats?.captureState ?? ""));
