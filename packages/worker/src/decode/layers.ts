@@ -131,8 +131,9 @@ export function decodeLink(linktype: number, buf: Buffer, out: PacketInfo): bool
       if (len < 20) return false;
       off = 20;
       etherType = buf.readUInt16BE(0);
-      out.tls = buf.readUInt16BE(8) === ARPHRD_TLS_PLAINTEXT;
-      if (buf.readUInt16BE(8) === ARPHRD_MESH_LOOPBACK) out.meshNs = buf[11] >= 8 ? buf.readUInt32BE(16) || 1 : 1;
+      const hatype = buf.readUInt16BE(8);
+      out.tls = hatype === ARPHRD_TLS_PLAINTEXT;
+      if (hatype === ARPHRD_MESH_LOOPBACK) out.meshNs = buf[11] >= 8 ? buf.readUInt32BE(16) || 1 : 1;
       break;
     case Linktype.NULL:
     case Linktype.LOOP: {
