@@ -5,8 +5,7 @@ import { tapline } from "./gen/tapline.js";
 
 const v1 = tapline.v1;
 
-/** Version of proto/tapline.proto; bump the minor on additive changes. */
-export const SCHEMA_VERSION = "1.0";
+export { SCHEMA_VERSION } from "./version.js";
 
 export const Protocol = v1.Protocol;
 export type Protocol = tapline.v1.Protocol;

@@ -1,7 +1,8 @@
 // One line per entry, the same in the CLI table, the hub's service map and the UI.
-import { tapline } from "./gen/tapline.js";
-import { protocolName, statusName } from "./json.js";
-import type { EntryInit } from "./schema.js";
+// Needs only the enums (`@tapline/protocol/summary` loads without the protobuf module).
+import { EntryStatus, RedisKind } from "./gen/enums.js";
+import { protocolName, statusName } from "./names.js";
+import type { EntryInit, KafkaResponseInit } from "./schema.js";
 
 export interface EntrySummary {
   protocol: string;
@@ -15,7 +16,7 @@ export interface EntrySummary {
   isError: boolean;
 }
 
-const S = tapline.v1.EntryStatus;
+const S = EntryStatus;
 
 export function summarizeEntry(entry: EntryInit): EntrySummary {
   const protocol = protocolName(entry.protocol);
@@ -35,7 +36,7 @@ export function summarizeEntry(entry: EntryInit): EntrySummary {
   }
   if (entry.redisRequest || entry.redisResponse) {
     const reply = entry.redisResponse;
-    const kind = reply?.value?.kind != null ? tapline.v1.RedisValue.Kind[reply.value.kind] ?? "" : "";
+    const kind = reply?.value?.kind != null ? RedisKind[reply.value.kind] ?? "" : "";
     return {
       protocol,
       method: entry.redisRequest?.command ?? "",
@@ -71,7 +72,7 @@ export function summarizeEntry(entry: EntryInit): EntrySummary {
   return { protocol, method: "", target: "", status: fallbackStatus, isError: transportFailed };
 }
 
-function firstPartitionError(res: tapline.v1.IKafkaResponse | null | undefined): string {
+function firstPartitionError(res: KafkaResponseInit | null | undefined): string {
   for (const t of res?.topics ?? []) {
     if (t.errorName) return t.errorName;
     for (const p of t.partitions ?? []) if (p.errorName) return p.errorName;

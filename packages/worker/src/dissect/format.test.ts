@@ -7,7 +7,7 @@ import { entryToJson, jsonlStats, type EntryInit } from "@tapline/protocol";
 import { describe, expect, it } from "vitest";
 import { Writable } from "node:stream";
 import { dissectFile } from "./dissect-file.js";
-import { EntryWriter, formatEntry } from "./format.js";
+import { EntryWriter, formatEntry, loadJsonl } from "./format.js";
 
 const src = fileURLToPath(new URL("..", import.meta.url));
 
@@ -23,6 +23,24 @@ function fixtures(dir: string): string[] {
 describe("jsonl output", () => {
   const files = fixtures(src);
   it("finds the fixture captures", () => expect(files.length).toBeGreaterThanOrEqual(10));
+
+  // First in this file: the encoder is not loaded yet, so these entries wait for it.
+  it("EntryWriter keeps the entries written while the jsonl encoder loads, in order", async () => {
+    const entries: EntryInit[] = [];
+    for (const f of files.slice(0, 3)) await dissectFile(f, { onEntry: (e) => entries.push(e) });
+    expect(entries.length).toBeGreaterThan(2);
+    const chunks: Buffer[] = [];
+    const out = new Writable({ write: (c: Buffer, _enc, cb) => (chunks.push(Buffer.from(c)), cb()) });
+    const w = new EntryWriter(out, "jsonl");
+    for (const e of entries.slice(0, 2)) w.write(e);
+    const wait = w.drain();
+    expect(wait, "drain() waits for the encoder").toBeInstanceOf(Promise);
+    await wait;
+    for (const e of entries.slice(2)) w.write(e);
+    await w.end();
+    expect(Buffer.concat(chunks).toString("utf8")).toBe(entries.map((e) => JSON.stringify(entryToJson(e)) + "\n").join(""));
+    expect(() => formatEntry(entries[0], "jsonl")).not.toThrow();
+  });
 
   // entryJsonLine writes the JSON itself; what it must equal is the protobuf JSON mapping.
   it.each(files.map((f) => [f.slice(src.length)]))("%s: each line is JSON.stringify(entryToJson(entry))", async (rel) => {

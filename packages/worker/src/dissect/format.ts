@@ -1,6 +1,7 @@
 // Output of `tapline dissect`: JSON lines (the protobuf JSON mapping of each Entry), a table,
 // or nothing (counting only: dissection cost apart from output cost).
-import { entryJsonLine, summarizeEntry, type EntryInit } from "@tapline/protocol";
+import type { EntryInit } from "@tapline/protocol";
+import { summarizeEntry } from "@tapline/protocol/summary";
 import { Socket } from "node:net";
 import type { Writable } from "node:stream";
 
@@ -25,8 +26,22 @@ function endpoint(e: EntryInit["src"]): string {
   return e.ip.includes(":") ? `[${e.ip}]:${e.port ?? 0}` : `${e.ip}:${e.port ?? 0}`;
 }
 
+let entryJsonLine: ((entry: EntryInit) => string) | undefined;
+
+/**
+ * Loads the jsonl encoder: it needs the protobuf module (616 KB of generated code and
+ * protobufjs, ~30 ms of start-up), which table and none output do not, so it loads on demand.
+ */
+export async function loadJsonl(): Promise<void> {
+  entryJsonLine ??= (await import("@tapline/protocol")).entryJsonLine;
+}
+
+/** One entry as output; "jsonl" only once loadJsonl() has resolved (else it throws). */
 export function formatEntry(entry: EntryInit, format: DissectFormat): string {
-  if (format === "jsonl") return entryJsonLine(entry) + "\n";
+  if (format === "jsonl") {
+    if (!entryJsonLine) throw new Error("formatEntry: jsonl before loadJsonl() resolved");
+    return entryJsonLine(entry) + "\n";
+  }
   if (format === "none") return "";
   const s = summarizeEntry(entry);
   return (
@@ -48,6 +63,9 @@ export function tableHeader(): string {
  * a second copy (about a third of the output cost on Redis entries). The buffer is reused only
  * for streams that hand bytes to the kernel (stdout as a file, pipe or socket) and took them at
  * once; any other stream may keep the chunk it was given (a PassThrough does), so it gets a new one.
+ *
+ * For jsonl the encoder loads in the background (loadJsonl): entries written before it is ready
+ * wait in a list, and `drain()` returns the load, so the reader pauses until then.
  */
 export class EntryWriter {
   private buf = Buffer.allocUnsafe(1 << 20);
@@ -55,6 +73,9 @@ export class EntryWriter {
   private blocked: Promise<void> | null = null;
   /** `out` copies what it writes out before write() returns when nothing is left queued. */
   private readonly copiesOut: boolean;
+  /** jsonl: entries written while the encoder loads (null once it is loaded). */
+  private waiting: EntryInit[] | null = null;
+  private loading: Promise<void> | null = null;
 
   constructor(
     private readonly out: Writable,
@@ -62,20 +83,32 @@ export class EntryWriter {
   ) {
     this.copiesOut = out instanceof Socket || typeof (out as { fd?: unknown }).fd === "number";
     if (format === "table") this.push(tableHeader());
+    if (format === "jsonl" && !entryJsonLine) {
+      this.waiting = [];
+      this.loading = loadJsonl().then(() => {
+        const waiting = this.waiting!;
+        this.waiting = null;
+        this.loading = null;
+        for (const e of waiting) this.push(formatEntry(e, "jsonl"));
+      });
+    }
   }
 
   write(entry: EntryInit): void {
     if (this.format === "none") return;
-    this.push(formatEntry(entry, this.format));
+    if (this.waiting) this.waiting.push(entry);
+    else this.push(formatEntry(entry, this.format));
   }
 
   drain(): Promise<void> | undefined {
+    if (this.loading) return this.loading.then(() => this.drain());
     this.flush();
     return this.blocked ?? undefined;
   }
 
   /** Flushes and waits for the stream to take everything written. */
   async end(): Promise<void> {
+    if (this.loading) await this.loading;
     this.flush();
     if (this.blocked) await this.blocked;
   }

@@ -6,7 +6,8 @@
 //
 // Every call into a dissector goes through one try/catch here (like gopacket's panicToError):
 // an exception is a dissector bug, counted, and ends dissection of that flow only.
-import { EntryStatus, Protocol, type EndpointInit, type EntryInit, type WorkerStatsInit } from "@tapline/protocol";
+import { EntryStatus, Protocol } from "@tapline/protocol/enums";
+import type { EndpointInit, EntryInit, WorkerStatsInit } from "@tapline/protocol";
 import {
   decodeLink,
   decodeTcp,

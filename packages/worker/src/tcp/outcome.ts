@@ -1,7 +1,7 @@
 // What a TCP connection's handshake and teardown say about it (RFC 9293 §3.5, §3.6), for
 // flows that never showed an L7 exchange: the user still sees refused, reset and timed-out
 // connections.
-import { EntryStatus } from "@tapline/protocol";
+import { EntryStatus } from "@tapline/protocol/enums";
 import type { CloseReason } from "../dissectors/types.js";
 
 /** Handshake/teardown facts of one connection; directions are 0 (first sender) and 1. */

@@ -1,6 +1,6 @@
 // DNS (RFC 1035) over UDP and over TCP: one session type, two transports. Wire format in
 // wire.ts, pairing in session.ts. Both are registered under the name "dns".
-import { Protocol } from "@tapline/protocol";
+import { Protocol } from "@tapline/protocol/enums";
 import type { Detection, Dissector } from "../types.js";
 import { DnsSession } from "./session.js";
 import { looksLikeDns } from "./wire.js";

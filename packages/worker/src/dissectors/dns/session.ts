@@ -1,7 +1,8 @@
 // DNS pairing: queries wait by id (and first question) until the response with the same id
 // arrives; unanswered ones leave as NO_RESPONSE on expire/close. One session serves a UDP flow
 // (datagram per message) or a TCP connection (two-octet length prefix, RFC 1035 §4.2.2).
-import { EntryStatus, Protocol, type DnsRequestInit } from "@tapline/protocol";
+import { EntryStatus, Protocol } from "@tapline/protocol/enums";
+import type { DnsRequestInit } from "@tapline/protocol";
 import { Direction, type CloseReason, type DissectorSession, type Feed, type SessionContext } from "../types.js";
 import { parseMessage, toRequest, toResponse, type DnsMessage } from "./wire.js";
 

@@ -1,5 +1,5 @@
 // HTTP/1.0 and HTTP/1.1 dissector (RFC 9112). Wire grammar in wire.ts, framing and pairing in session.ts.
-import { Protocol } from "@tapline/protocol";
+import { Protocol } from "@tapline/protocol/enums";
 import type { Detection, Dissector } from "../types.js";
 import { HttpSession } from "./session.js";
 import { looksLikeRequest, looksLikeResponse } from "./wire.js";

@@ -1,6 +1,6 @@
 // One HTTP/1.x connection: a reader per direction (RFC 9112 message framing, §6.3) and
 // FIFO pairing of responses with requests (§9.3.2: pipelined responses come in request order).
-import { EntryStatus, Protocol } from "@tapline/protocol";
+import { EntryStatus, Protocol } from "@tapline/protocol/enums";
 import type { HeaderInit, HttpRequestInit, HttpResponseInit } from "@tapline/protocol";
 import type { CloseReason, DissectorSession, Exchange, Feed, SessionContext } from "../types.js";
 import { Direction } from "../types.js";

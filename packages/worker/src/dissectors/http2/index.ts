@@ -1,6 +1,6 @@
 // HTTP/2 (RFC 9113) with HPACK (RFC 7541) and gRPC. Framing grammar in frames.ts, header
 // compression in hpack.ts, streams and pairing in session.ts, gRPC messages in grpc.ts.
-import { Protocol } from "@tapline/protocol";
+import { Protocol } from "@tapline/protocol/enums";
 import { Direction, type Detection, type Dissector } from "../types.js";
 import { looksLikeMidStream, looksLikeServerPreface, PREFACE, prefaceMatch } from "./frames.js";
 import { Http2Session } from "./session.js";

@@ -2,7 +2,8 @@
 // blocks through HPACK (hpack.ts), streams interleaved and paired by stream id; gRPC on top
 // (grpc.ts). A request is HEADERS (+CONTINUATION) [+DATA] [+trailers] until END_STREAM; the
 // response likewise; the exchange is emitted when the response ends or the stream is reset.
-import { EntryStatus, Protocol, type BodyInit, type GrpcInfoInit, type HeaderInit, type HttpRequestInit, type HttpResponseInit } from "@tapline/protocol";
+import { EntryStatus, Protocol } from "@tapline/protocol/enums";
+import type { BodyInit, GrpcInfoInit, HeaderInit, HttpRequestInit, HttpResponseInit } from "@tapline/protocol";
 import { BodyCollector } from "../http/body.js";
 import { Direction, type CloseReason, type DissectorSession, type Exchange, type Feed, type SessionContext } from "../types.js";
 import { errorCodeName, Flag, FRAME_HEADER, FrameType, PREFACE, prefaceMatch, Setting } from "./frames.js";

@@ -1,5 +1,5 @@
 // The Kafka dissector: detection of a client's first request, and a session per connection.
-import { Protocol } from "@tapline/protocol";
+import { Protocol } from "@tapline/protocol/enums";
 import { Direction, type Detection, type Dissector } from "../types.js";
 import { MAX_API_KEY, MAX_PLAUSIBLE_VERSION, requestHeaderVersion } from "./apis.js";
 import { KafkaSession, MAX_MESSAGE_BYTES } from "./session.js";

@@ -11,7 +11,8 @@
 //
 // A response does not say which API it answers: the request with the same correlation id decides
 // its layout, so requests wait in a bounded map until their response arrives.
-import { EntryStatus, Protocol, type KafkaRequestInit, type KafkaResponseInit } from "@tapline/protocol";
+import { EntryStatus, Protocol } from "@tapline/protocol/enums";
+import type { KafkaRequestInit, KafkaResponseInit } from "@tapline/protocol";
 import {
   Direction,
   type CloseReason,

@@ -1,5 +1,5 @@
 // Redis dissector: RESP2 and RESP3 (wire.ts), command naming and keys (commands.ts), pairing (session.ts).
-import { Protocol } from "@tapline/protocol";
+import { Protocol } from "@tapline/protocol/enums";
 import type { Detection, Dissector } from "../types.js";
 import { Direction } from "../types.js";
 import { RedisSession } from "./session.js";

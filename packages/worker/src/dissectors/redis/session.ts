@@ -2,7 +2,7 @@
 // Out-of-band data is not a reply: RESP3 push values (">"), and RESP2 "message"/"pmessage"/
 // "smessage" arrays while the connection is subscribed. (Un)subscribe confirmations (one per
 // channel) answer the (UN)SUBSCRIBE at the head of the queue.
-import { EntryStatus, Protocol, RedisKind } from "@tapline/protocol";
+import { EntryStatus, Protocol, RedisKind } from "@tapline/protocol/enums";
 import type { RedisRequestInit, RedisResponseInit, RedisValueInit } from "@tapline/protocol";
 import type { CloseReason, DissectorSession, Exchange, Feed, SessionContext } from "../types.js";
 import { Direction } from "../types.js";

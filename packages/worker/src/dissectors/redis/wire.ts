@@ -15,7 +15,7 @@
 // so a value is never buffered whole; only the first `textCap` bytes of each string and the
 // first `maxItems` elements of each aggregate are kept. Declared lengths are checked before
 // anything is allocated for them.
-import { RedisKind } from "@tapline/protocol";
+import { RedisKind } from "@tapline/protocol/enums";
 import type { RedisValueInit } from "@tapline/protocol";
 
 /** Redis's own proto-max-bulk-len default: bigger bulk lengths are refused. */
