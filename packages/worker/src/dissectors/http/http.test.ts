@@ -9,6 +9,7 @@ import { readFrames, runPipeline } from "../../flows/__fixtures__/testkit.js";
 import { drive, findAll, readFlows, rechunk, streamBytes, tsharkJson } from "../__fixtures__/pcap-streams.js";
 import type { Chunk, Flow } from "../__fixtures__/pcap-streams.js";
 import { httpDissector as http } from "./index.js";
+import { parseFields } from "./wire.js";
 
 const fixture = (name: string) => new URL(`./__fixtures__/${name}.pcap`, import.meta.url).pathname;
 const FIXTURES = ["http", "http-pipe", "http10", "http-ws"];
@@ -281,5 +282,30 @@ describe("HTTP/1.x lenient field parsing", () => {
     expect(r.bad).toEqual([]);
     expect(r.exchanges.map((e) => [e.httpRequest!.path, e.httpRequest!.body?.size])).toEqual([["/f", 2], ["/g", undefined]]);
     expect(r.exchanges[0].warnings!.join()).toMatch(/without a name and colon/);
+  });
+});
+
+describe("HTTP/1.x framing field names and values", () => {
+  const fields = (lines: string) => parseFields(lines + "\r\n", 0, 100);
+
+  test("names and the usual single values match in any ASCII case", () => {
+    const f = fields("CONTENT-LENGTH: 3\r\ntransfer-ENCODING: Chunked\r\nConnection: Keep-Alive\r\nHOST: a\r\ncontent-TYPE: text/x\r\nUpgrade: h2c\r\n");
+    expect(f).toMatchObject({ contentLength: 3, transferEncoding: true, chunked: true, connectionKeepAlive: true, host: "a", contentType: "text/x", upgrade: "h2c" });
+    expect(fields("Connection: CLOSE\r\n").connectionClose).toBe(true);
+    expect(fields("Connection: Upgrade, close\r\n").connectionClose).toBe(true);
+    expect(fields("Transfer-Encoding: chunked, gzip\r\n").chunked).toBe(false);
+    expect(fields("Content-Length: 7, 7\r\n").contentLength).toBe(7);
+  });
+
+  test("a CR inside a name does not pass for the hyphen ('\\r' | 0x20 is '-')", () => {
+    const f = fields("content\rlength: 5\r\ntransfer\rencoding: chunked\r\n");
+    expect(f.contentLength).toBe(-1);
+    expect(f.transferEncoding).toBe(false);
+    expect(f.headers.map((h) => h.name)).toEqual(["content\rlength", "transfer\rencoding"]);
+  });
+
+  test("a second, different Content-Length is still a conflict", () => {
+    expect(fields("Content-Length: 5\r\nContent-Length: 6\r\n").error).toMatch(/conflicting/);
+    expect(fields("Content-Length: 5x\r\n").error).toMatch(/invalid Content-Length/);
   });
 });
