@@ -52,6 +52,16 @@ interface Iface {
   offsetNs: number;
 }
 
+// Record headers read by index: Buffer#readUInt32LE validates its offset in a JS wrapper on
+// every call until the optimizing compiler inlines it. Callers check the bounds first.
+function u32le(b: Buffer, o: number): number {
+  return (b[o] | (b[o + 1] << 8) | (b[o + 2] << 16)) + b[o + 3] * 0x1000000;
+}
+
+function u32be(b: Buffer, o: number): number {
+  return b[o] * 0x1000000 + ((b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3]);
+}
+
 export class PcapReader {
   readonly stats: ReaderStats = { format: "", packets: 0, bytes: 0, truncated: 0, badRecords: 0, stoppedReason: "" };
   private rest: Buffer | null = null;
@@ -183,10 +193,10 @@ export class PcapReader {
     const mul = this.nsPcap ? 1 : 1000;
     const len = buf.length;
     while (off + 16 <= len) {
-      const sec = le ? buf.readUInt32LE(off) : buf.readUInt32BE(off);
-      const frac = le ? buf.readUInt32LE(off + 4) : buf.readUInt32BE(off + 4);
-      const caplen = le ? buf.readUInt32LE(off + 8) : buf.readUInt32BE(off + 8);
-      const origLen = le ? buf.readUInt32LE(off + 12) : buf.readUInt32BE(off + 12);
+      const sec = le ? u32le(buf, off) : u32be(buf, off);
+      const frac = le ? u32le(buf, off + 4) : u32be(buf, off + 4);
+      const caplen = le ? u32le(buf, off + 8) : u32be(buf, off + 8);
+      const origLen = le ? u32le(buf, off + 12) : u32be(buf, off + 12);
       if (caplen > MAX_RECORD) return this.stop(`corrupt record at byte offset ~${this.stats.bytes}: caplen ${caplen} > ${MAX_RECORD}`);
       const end = off + 16 + caplen;
       if (end > len) break;
