@@ -5,7 +5,7 @@ export type { PacketInfo } from "./decode/index.js";
 export { HalfStream, ByteBudget, seqDiff, transportOutcome } from "./tcp/index.js";
 export { Pipeline, defaultFlowLimits } from "./flows/index.js";
 export type { PipelineOptions, PipelineStats, FlowLimits, DissectorStats } from "./flows/index.js";
-export { dissectFile, DissectInputError, EntryWriter, formatEntry, loadJsonl, tableHeader } from "./dissect/index.js";
+export { dissectFile, DissectInputError, dissectLimitsFor, EntryWriter, formatEntry, loadJsonl, tableHeader } from "./dissect/index.js";
 export type { DissectOptions, DissectResult, DissectFormat } from "./dissect/index.js";
 export { dissectors, selectDissectors } from "./dissectors/registry.js";
 export { Direction, defaultLimits } from "./dissectors/types.js";

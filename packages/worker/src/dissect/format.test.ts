@@ -7,7 +7,7 @@ import { entryToJson, jsonlStats, type EntryInit } from "@tapline/protocol";
 import { describe, expect, it } from "vitest";
 import { Writable } from "node:stream";
 import { dissectFile } from "./dissect-file.js";
-import { EntryWriter, formatEntry, loadJsonl } from "./format.js";
+import { dissectLimitsFor, EntryWriter, formatEntry, loadJsonl } from "./format.js";
 
 const src = fileURLToPath(new URL("..", import.meta.url));
 
@@ -115,5 +115,41 @@ describe("jsonl output", () => {
     await w.end();
     const expected = [small, big, small].map((e) => JSON.stringify(entryToJson(e)) + "\n").join("");
     expect(Buffer.concat(chunks).toString("utf8")).toBe(expected);
+  });
+});
+
+describe("table output without bodies (dissectLimitsFor)", () => {
+  const files = fixtures(src);
+
+  /** The entry as JSON with the body fields keepBodies=false leaves out removed. */
+  function withoutBodyData(e: EntryInit): unknown {
+    const json = JSON.parse(JSON.stringify(entryToJson(e)));
+    for (const m of [json.httpRequest, json.httpResponse]) {
+      if (!m?.body) continue;
+      for (const k of ["data", "truncated", "decoded", "decodedSize"]) delete m.body[k];
+    }
+    return json;
+  }
+
+  it("keeps bodies for jsonl only", () => {
+    expect(dissectLimitsFor("jsonl").keepBodies).toBeUndefined();
+    expect(dissectLimitsFor("table").keepBodies).toBe(false);
+    expect(dissectLimitsFor("none").keepBodies).toBe(false);
+  });
+
+  it.each(files.map((f) => [f.slice(src.length)]))("%s: same table and same entries but body data", async (rel) => {
+    const kept: EntryInit[] = [];
+    const measured: EntryInit[] = [];
+    await dissectFile(join(src, rel), { onEntry: (e) => kept.push(e) });
+    await dissectFile(join(src, rel), { limits: dissectLimitsFor("table"), onEntry: (e) => measured.push(e) });
+    expect(measured.map((e) => formatEntry(e, "table"))).toEqual(kept.map((e) => formatEntry(e, "table")));
+    expect(measured.map(withoutBodyData)).toEqual(kept.map(withoutBodyData));
+    for (const e of measured) for (const m of [e.httpRequest, e.httpResponse]) expect(m?.body?.data).toBeUndefined();
+  });
+
+  it("the fixtures hold HTTP bodies with data (so the comparison above means something)", async () => {
+    let withData = 0;
+    for (const f of files) await dissectFile(f, { onEntry: (e) => (withData += e.httpResponse?.body?.data?.length ? 1 : 0) });
+    expect(withData).toBeGreaterThan(5);
   });
 });

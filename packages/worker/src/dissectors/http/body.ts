@@ -9,6 +9,11 @@ import type { DissectLimits, SessionContext } from "../types.js";
  * counts the rest. One buffer grown by doubling, so a body in one segment is copied once and
  * one in many segments about twice (not once per part and again to join the parts).
  */
+/** The cap to reset a collector with: 0 (count only) when bodies are not kept. */
+export function bodyCap(limits: DissectLimits): number {
+  return limits.keepBodies === false ? 0 : limits.maxBodyBytes;
+}
+
 export class BodyCollector {
   private buf: Buffer | null = null;
   private kept = 0;
@@ -46,7 +51,8 @@ export class BodyCollector {
   }
 
   /**
-   * The body as an entry field, or undefined when empty. `cut`: the message ended early (capture
+   * The body as an entry field, or undefined when empty; only its size and content fields when
+   * `limits.keepBodies` is false (the collector was reset with a cap of 0 then). `cut`: the message ended early (capture
    * gap, close). `counters` (the session context) hears "body_truncated" when the kept data is cut.
    *
    * A content-coded body is decoded lazily, the first time `data`, `decoded`, `decodedSize` or
@@ -57,6 +63,7 @@ export class BodyCollector {
    */
   finish(contentType: string, contentEncoding: string, limits: DissectLimits, cut: boolean, counters?: Pick<SessionContext, "count">): BodyInit | undefined {
     if (this.size === 0) return undefined;
+    if (limits.keepBodies === false) return { size: this.size, contentType, contentEncoding };
     const raw = this.buf ? this.buf.subarray(0, this.kept) : Buffer.alloc(0);
     this.buf = null;
     const rawTruncated = cut || this.kept < this.size;

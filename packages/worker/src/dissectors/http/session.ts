@@ -4,7 +4,7 @@ import { EntryStatus, Protocol } from "@tapline/protocol/enums";
 import type { HeaderInit, HttpRequestInit, HttpResponseInit } from "@tapline/protocol";
 import type { CloseReason, DissectorSession, Exchange, Feed, SessionContext } from "../types.js";
 import { Direction } from "../types.js";
-import { BodyCollector } from "./body.js";
+import { BodyCollector, bodyCap } from "./body.js";
 import {
   CRLFCRLF, LFLF, MAX_CHUNK_SIZE, parseChunkSize, parseFields, parseRequestHead, parseResponseHead,
 } from "./wire.js";
@@ -183,7 +183,7 @@ class MessageReader {
     this.size = used;
     this.startNs = firstNs;
     this.state = this.s.headDone(this, head);
-    this.body.reset(this.s.ctx.limits.maxBodyBytes, this.state === State.BodyLength ? head.contentLength : 0);
+    this.body.reset(bodyCap(this.s.ctx.limits), this.state === State.BodyLength ? head.contentLength : 0);
     if (this.state === State.BodyLength) this.remaining = head.contentLength;
     else if (this.state === State.Head) this.s.messageDone(this, lastNs, false);
     return { kind: "used", used };

@@ -4,7 +4,7 @@
 // response likewise; the exchange is emitted when the response ends or the stream is reset.
 import { EntryStatus, Protocol } from "@tapline/protocol/enums";
 import type { BodyInit, GrpcInfoInit, HeaderInit, HttpRequestInit, HttpResponseInit } from "@tapline/protocol";
-import { BodyCollector } from "../http/body.js";
+import { BodyCollector, bodyCap } from "../http/body.js";
 import { Direction, type CloseReason, type DissectorSession, type Exchange, type Feed, type SessionContext } from "../types.js";
 import { errorCodeName, Flag, FRAME_HEADER, FrameType, PREFACE, prefaceMatch, Setting } from "./frames.js";
 import { GrpcMessageReader, percentDecode, splitGrpcPath } from "./grpc.js";
@@ -101,7 +101,7 @@ export class Http2Session implements DissectorSession {
    * fresh after the 101 (client preface, server SETTINGS), so HPACK state is known.
    */
   adoptUpgrade(req: HttpRequestInit, startNs: number, size: number, informational: number[], warnings: string[]): void {
-    const st = new H2Stream(1, this.ctx.limits.maxBodyBytes);
+    const st = new H2Stream(1, bodyCap(this.ctx.limits));
     st.startNs = startNs;
     const hop = new Set(["connection", "upgrade", "http2-settings", "host", "keep-alive", "transfer-encoding"]);
     st.req.headers = [
@@ -403,7 +403,7 @@ export class Http2Session implements DissectorSession {
       oldest.warnings.push("too many open streams: emitted before its end");
       this.finish(oldest, EntryStatus.NO_RESPONSE);
     }
-    st = new H2Stream(sid, this.ctx.limits.maxBodyBytes);
+    st = new H2Stream(sid, bodyCap(this.ctx.limits));
     st.startNs = direction === Direction.ClientToServer ? startNs : 0;
     this.streams.set(sid, st);
     return st;
