@@ -7,7 +7,7 @@ import { entryToJson, jsonlStats, type EntryInit } from "@tapline/protocol";
 import { describe, expect, it } from "vitest";
 import { Writable } from "node:stream";
 import { dissectFile } from "./dissect-file.js";
-import { dissectLimitsFor, EntryWriter, formatEntry, loadJsonl } from "./format.js";
+import { dissectLimitsFor, EntryWriter, formatEntry, loadJsonl, tableHeader } from "./format.js";
 
 const src = fileURLToPath(new URL("..", import.meta.url));
 
@@ -151,5 +151,49 @@ describe("table output without bodies (dissectLimitsFor)", () => {
     let withData = 0;
     for (const f of files) await dissectFile(f, { onEntry: (e) => (withData += e.httpResponse?.body?.data?.length ? 1 : 0) });
     expect(withData).toBeGreaterThan(5);
+  });
+});
+
+describe("table output", () => {
+  const files = fixtures(src);
+
+  /** The bytes written, as text with each byte a char (compared with the utf8 of formatEntry's lines). */
+  async function tableBytes(entries: EntryInit[]): Promise<string> {
+    const chunks: Buffer[] = [];
+    const out = new Writable({ write: (c: Buffer, _enc, cb) => (chunks.push(Buffer.from(c)), cb()) });
+    const w = new EntryWriter(out, "table");
+    for (const e of entries) w.write(e);
+    await w.end();
+    return Buffer.concat(chunks).toString("latin1");
+  }
+  const utf8 = (s: string) => Buffer.from(s, "utf8").toString("latin1");
+
+  it("EntryWriter writes the header and formatEntry's line for every fixture entry", async () => {
+    const entries: EntryInit[] = [];
+    for (const f of files) await dissectFile(f, { onEntry: (e) => entries.push(e) });
+    expect(entries.length).toBeGreaterThan(20);
+    expect(await tableBytes(entries)).toBe(utf8(tableHeader() + entries.map((e) => formatEntry(e, "table")).join("")));
+  });
+
+  it("cells cut or padded as formatEntry does: long, non-ASCII, cut surrogate pairs, IPv6, missing endpoints", async () => {
+    const long = "/" + "a".repeat(60);
+    const entries: EntryInit[] = [
+      { protocol: 1, src: { ip: "10.0.0.1", port: 1234 }, dst: { ip: "10.0.0.2", port: 80 }, httpRequest: { method: "GET", path: long }, elapsedMs: 1.5 },
+      { protocol: 1, src: { ip: "fd00::1", port: 443 }, dst: { ip: "fd00:1234:5678:9abc:def0:1234:5678:9abc", port: 65535 }, httpRequest: { method: "PÖST", path: "/é/ü" } },
+      { protocol: 1, src: { ip: "" }, httpRequest: { method: "GET", path: "x".repeat(38) + "😀😀" }, httpResponse: { status: 200 } },
+      { protocol: 1, httpRequest: { method: "M".repeat(15) + "é", path: "é".repeat(39) + "😀" }, elapsedMs: 123456.789 },
+      { protocol: 4, src: { ip: "1.2.3.4" }, redisRequest: { command: "GET", key: "k" }, redisResponse: { value: { kind: 4 } } },
+      {},
+    ];
+    const expected = tableHeader() + entries.map((e) => formatEntry(e, "table")).join("");
+    expect(expected).toContain("…");
+    expect(await tableBytes(entries)).toBe(utf8(expected));
+  });
+
+  it("rows over several buffers, and a row whose cells are longer than a buffer, come out whole", async () => {
+    const e: EntryInit = { protocol: 1, httpRequest: { method: "GET", path: "/p" }, httpResponse: { status: 200 } };
+    const huge: EntryInit = { protocol: 1, httpRequest: { method: "GET", path: "/" + "é".repeat(400_000) } };
+    const many = [...Array.from({ length: 20_000 }, () => e), huge, e];
+    expect(await tableBytes(many)).toBe(utf8(tableHeader() + many.map((x) => formatEntry(x, "table")).join("")));
   });
 });

@@ -59,6 +59,53 @@ export function formatEntry(entry: EntryInit, format: DissectFormat): string {
   );
 }
 
+/** Room for the ellipses, padding and newline of a row, beyond its cells' lengths (in UTF-16 units). */
+const ROW_SLACK = WIDTHS.reduce((a, w) => a + w + 2, 0);
+
+/** Writes s[from, to) as utf8 at `o`; returns the end. ASCII byte by byte, the rest through Buffer#write. */
+function putText(b: Buffer, o: number, s: string, from: number, to: number): number {
+  for (let i = from; i < to; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0x80) return o + b.write(s.slice(i, to), o, "utf8");
+    b[o++] = c;
+  }
+  return o;
+}
+
+function pad(b: Buffer, o: number, n: number): number {
+  for (let i = 0; i < n; i++) b[o++] = 0x20;
+  return o;
+}
+
+/** cell() written at `o`. */
+function putCell(b: Buffer, o: number, c: string, width: number): number {
+  if (c.length < width) return pad(b, putText(b, o, c, 0, c.length), width + 1 - c.length);
+  // c.slice(0, width - 1) + "… ", the slice encoded on its own as cell() does (a cut surrogate pair included)
+  o += b.write(c.slice(0, width - 1), o, "utf8");
+  b[o] = 0xe2;
+  b[o + 1] = 0x80;
+  b[o + 2] = 0xa6;
+  b[o + 3] = 0x20;
+  return o + 4;
+}
+
+/** cell(endpoint(e)) written at `o` without building the endpoint string when it fits. */
+function putEndpointCell(b: Buffer, o: number, e: EntryInit["src"], width: number): number {
+  const ip = e?.ip;
+  if (!ip) return pad(b, o, width + 1);
+  const port = e.port ?? 0;
+  const v6 = ip.includes(":");
+  const portText = String(port);
+  const len = ip.length + 1 + portText.length + (v6 ? 2 : 0);
+  if (len >= width) return putCell(b, o, endpoint(e), width);
+  if (v6) b[o++] = 0x5b;
+  o = putText(b, o, ip, 0, ip.length);
+  if (v6) b[o++] = 0x5d;
+  b[o++] = 0x3a;
+  o = putText(b, o, portText, 0, portText.length);
+  return pad(b, o, width + 1 - len);
+}
+
 export function tableHeader(): string {
   return row(COLUMNS);
 }
@@ -105,8 +152,41 @@ export class EntryWriter {
 
   write(entry: EntryInit): void {
     if (this.format === "none") return;
-    if (this.waiting) this.waiting.push(entry);
+    if (this.format === "table") this.tableRow(entry);
+    else if (this.waiting) this.waiting.push(entry);
     else this.push(formatEntry(entry, this.format));
+  }
+
+  /**
+   * formatEntry's table line, written into the buffer cell by cell: padding and joining the cells
+   * as strings, then encoding the joined line, cost about a microsecond an entry (~10% of a table
+   * dissect of HTTP traffic).
+   */
+  private tableRow(entry: EntryInit): void {
+    const s = summarizeEntry(entry);
+    const elapsed = (entry.elapsedMs ?? 0).toFixed(3);
+    const src = entry.src;
+    const dst = entry.dst;
+    // utf8: at most 3 bytes per UTF-16 unit; an endpoint cell is at most its width + 1 units
+    const units = s.protocol.length + s.method.length + s.target.length + s.status.length + elapsed.length + 2 * (WIDTHS[1] + 1) + ROW_SLACK;
+    if (this.off + units * 3 > this.buf.length) {
+      this.flush();
+      if (units * 3 > this.buf.length) {
+        this.push(formatEntry(entry, "table"));
+        return;
+      }
+    }
+    const b = this.buf;
+    let o = this.off;
+    o = putCell(b, o, s.protocol, WIDTHS[0]);
+    o = putEndpointCell(b, o, src, WIDTHS[1]);
+    o = putEndpointCell(b, o, dst, WIDTHS[2]);
+    o = putCell(b, o, s.method, WIDTHS[3]);
+    o = putCell(b, o, s.target, WIDTHS[4]);
+    o = putCell(b, o, s.status, WIDTHS[5]);
+    o = putText(b, o, elapsed, 0, elapsed.length);
+    b[o++] = 0x0a;
+    this.off = o;
   }
 
   drain(): Promise<void> | undefined {
