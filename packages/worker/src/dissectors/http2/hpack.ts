@@ -35,7 +35,8 @@ export const STATIC_TABLE_SIZE = STATIC.length;
 // ---- Huffman (RFC 7541 §5.2, Appendix B) ----
 // The code tree is walked four bits at a time: for each of the 256 internal nodes and each nibble,
 // a precomputed step gives the next node and the symbol completed on the way (codes are at least
-// five bits long, so a nibble completes at most one). Built once at load from the code table.
+// five bits long, so a nibble completes at most one). Built from the code table at the first
+// decode, not at load: `tapline dissect` of traffic without HTTP/2 does not pay for it.
 
 /** Per (node, nibble): next node in bits 0..8, symbol + 1 in bits 9..17 (0 = none), FAIL bit on EOS or a dead end. */
 const STEP = new Int32Array(256 * 16);
@@ -43,7 +44,10 @@ const STEP = new Int32Array(256 * 16);
 const ACCEPT = new Uint8Array(256);
 const FAIL = 1 << 20;
 
-(function buildHuffman(): void {
+let huffmanBuilt = false;
+
+function buildHuffman(): void {
+  huffmanBuilt = true;
   // tree: children[2*node + bit] = child node id (internal) or -(symbol + 1) (leaf); 0 = absent
   const children = new Int32Array(512);
   let nodes = 1;
@@ -82,10 +86,11 @@ const FAIL = 1 << 20;
       STEP[start * 16 + nib] = node | (emitted << 9) | fail;
     }
   }
-})();
+}
 
 /** Decodes a Huffman string into latin1 text; undefined on a coding error (EOS, bad padding). */
 export function huffmanDecode(buf: Buffer, start: number, end: number, scratch: Uint8Array): string | undefined {
+  if (!huffmanBuilt) buildHuffman();
   let node = 0;
   let n = 0;
   for (let i = start; i < end; i++) {
