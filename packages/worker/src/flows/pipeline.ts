@@ -437,10 +437,19 @@ export class Pipeline {
     switch (flow.state) {
       case State.Detecting: {
         const b = flow.bufs[dir];
+        if (b.held === 0 && flow.bufs[1 - dir].held === 0 && end - off < this.limits.maxDetectBytes) {
+          // Nothing buffered either way: detect on the segment itself. When it decides (the first
+          // segment of most flows), the session reads the segment as it would the buffer, and the
+          // bytes are never copied into a direction buffer (a pool slice per flow otherwise).
+          this.detect(flow, dir, buf.subarray(off, end), false);
+          if ((flow.state as State) === State.Dissecting) this.feed(flow, dir, buf, off, end, tsNs);
+          else if ((flow.state as State) === State.Detecting && this.reserve(flow, end - off)) b.append(buf, off, end, tsNs);
+          return;
+        }
         const room = this.limits.maxDetectBytes - b.held;
         const take = Math.min(end - off, Math.max(0, room));
         if (take > 0 && this.reserve(flow, take)) b.append(buf, off, off + take, tsNs);
-        if (flow.state === State.Detecting) this.detect(flow, dir, take < end - off);
+        if (flow.state === State.Detecting) this.detect(flow, dir, b.held > 0 ? b.store!.subarray(b.start, b.end) : null, take < end - off);
         // Detected: the bytes past the detection cap go to the new session.
         if ((flow.state as State) === State.Dissecting && take < end - off) this.feed(flow, dir, buf, off + take, end, tsNs);
         return;
@@ -466,10 +475,10 @@ export class Pipeline {
     return true;
   }
 
-  private detect(flow: Flow, dir: number, overflow: boolean): void {
-    const b = flow.bufs[dir];
-    if (b.held > 0) {
-      const data = b.store!.subarray(b.start, b.end);
+  /** Detection over `data`: what the direction holds (its buffer, or a segment when it holds nothing), null when empty. */
+  private detect(flow: Flow, dir: number, data: Buffer | null, overflow: boolean): void {
+    if (data && data.length > 0) {
+      const held = data.length;
       const cands = flow.candidates;
       if (flow.clientDir < 0) flow.guessClient();
       let allNo = true;
@@ -496,8 +505,8 @@ export class Pipeline {
       }
       const all = (1 << cands.length) - 1;
       const otherDone = flow.bufs[1 - dir].held === 0 ? flow.hs.payload[1 - dir] > 0 : flow.excluded[1 - dir] === all;
-      if (!(allNo && otherDone) && !overflow && b.held < this.limits.maxDetectBytes) return;
-      if (overflow || b.held >= this.limits.maxDetectBytes) this.count(flow.candidates[0]?.name, "detect_overflow");
+      if (!(allNo && otherDone) && !overflow && held < this.limits.maxDetectBytes) return;
+      if (overflow || held >= this.limits.maxDetectBytes) this.count(flow.candidates[0]?.name, "detect_overflow");
     } else if (!overflow) return;
     this.stats.flowsUndetected++;
     this.passive(flow);
@@ -588,6 +597,8 @@ export class Pipeline {
         const atLeast = Math.max(1, r.atLeast | 0);
         if (atLeast > this.limits.maxBufferBytes || atLeast > this.flowLimits.maxFlowBytes) {
           this.count(name, "need_over_cap");
+          // Fed straight from a segment (no buffer), the unread rest is nowhere drop() counts it.
+          if (!b) this.stats.bytesDropped += end - off;
           this.drop(flow, `needs ${atLeast} bytes buffered, over the cap`);
           return -1;
         }
