@@ -231,3 +231,29 @@ describe("PcapReader on bad input", () => {
     }
   });
 });
+
+describe("PcapReader with a range sink", () => {
+  /** The same records through { onRange }, each read out of the chunk it lies in. */
+  function readRanges(bytes: Buffer, chunkSizes: number[]): Pkt[] {
+    const pkts: Pkt[] = [];
+    const reader = new PcapReader({
+      onRange: (linktype, tsNs, data, start, end, origLen) =>
+        pkts.push({ linktype, tsNs, len: end - start, origLen, hex: data.toString("hex", start, end) }),
+    });
+    let off = 0;
+    for (let i = 0; off < bytes.length; i++) {
+      const n = chunkSizes[i % chunkSizes.length];
+      reader.push(bytes.subarray(off, off + n));
+      off += n;
+    }
+    reader.end();
+    return pkts;
+  }
+
+  it.each(["loopback.pcap", "loopback.pcapng", "sll.pcap", "sll2.pcap"])("%s: the records the view handler gets, split anywhere", (name) => {
+    const bytes = readFileSync(join(fixtures, name));
+    const views = readAll(bytes).pkts;
+    expect(views.length).toBeGreaterThan(5);
+    for (const sizes of [[bytes.length], [1000], [7, 333, 64]]) expect(readRanges(bytes, sizes)).toEqual(views);
+  });
+});

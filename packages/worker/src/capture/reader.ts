@@ -21,6 +21,16 @@ export class CaptureFormatError extends Error {
 
 export type PacketHandler = (linktype: number, tsNs: number, data: Buffer, origLen: number) => void;
 
+/**
+ * A PacketHandler without a view per packet: the record is data[start, end) of the reader's
+ * chunk (lent for the call, as `data` above). Making a Buffer view for every record was ~3% of a
+ * dissect of a 200 MB file.
+ */
+export type PacketRangeHandler = (linktype: number, tsNs: number, data: Buffer, start: number, end: number, origLen: number) => void;
+
+/** What a reader hands records to: a view per packet, or ranges of its chunk. */
+export type PacketSink = PacketHandler | { onRange: PacketRangeHandler };
+
 export interface ReaderStats {
   format: "pcap" | "pcapng" | "";
   packets: number;
@@ -72,7 +82,12 @@ export class PcapReader {
   private stopped = false;
   private ifaces: Iface[] = [];
 
-  constructor(private readonly onPacket: PacketHandler) {}
+  private readonly onRange: PacketRangeHandler;
+
+  constructor(sink: PacketSink) {
+    if (typeof sink === "function") this.onRange = (lt, ts, data, start, end, origLen) => sink(lt, ts, data.subarray(start, end), origLen);
+    else this.onRange = sink.onRange;
+  }
 
   /** True once reading stopped for good (a corrupt record); later chunks are ignored. */
   get done(): boolean {
@@ -202,7 +217,7 @@ export class PcapReader {
       if (end > len) break;
       this.stats.packets++;
       this.stats.bytes += caplen;
-      this.onPacket(lt, sec * 1e9 + frac * mul, buf.subarray(off + 16, end), origLen);
+      this.onRange(lt, sec * 1e9 + frac * mul, buf, off + 16, end, origLen);
       if (this.stopped) return len;
       off = end;
     }
@@ -306,7 +321,7 @@ export class PcapReader {
     const tsNs = (iface.div === 1 ? units * iface.mul : units / iface.div) + iface.offsetNs;
     this.stats.packets++;
     this.stats.bytes += caplen;
-    this.onPacket(iface.linktype, tsNs, buf.subarray(body + 20, body + 20 + caplen), this.u32(buf, body + 16));
+    this.onRange(iface.linktype, tsNs, buf, body + 20, body + 20 + caplen, this.u32(buf, body + 16));
   }
 
   private readSpb(buf: Buffer, body: number, end: number): void {
@@ -321,6 +336,6 @@ export class PcapReader {
     if (iface.snaplen > 0) caplen = Math.min(caplen, iface.snaplen);
     this.stats.packets++;
     this.stats.bytes += caplen;
-    this.onPacket(iface.linktype, 0, buf.subarray(body + 4, body + 4 + caplen), origLen);
+    this.onRange(iface.linktype, 0, buf, body + 4, body + 4 + caplen, origLen);
   }
 }

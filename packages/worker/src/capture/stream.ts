@@ -3,12 +3,12 @@ import { createReadStream } from "node:fs";
 import { open } from "node:fs/promises";
 import { createConnection } from "node:net";
 import type { Readable } from "node:stream";
-import { PcapReader, type PacketHandler, type ReaderStats } from "./reader.js";
+import { PcapReader, type PacketSink, type ReaderStats } from "./reader.js";
 
 /** Reads a whole stream; rejects with CaptureFormatError when it is not a capture, or with the stream's error. */
 export async function readCaptureStream(
   stream: Readable,
-  onPacket: PacketHandler,
+  onPacket: PacketSink,
   /** Awaited after each chunk when it returns a promise (lets a slow consumer apply backpressure). */
   afterChunk?: () => Promise<void> | void,
 ): Promise<ReaderStats> {
@@ -43,7 +43,7 @@ export function openCaptureSource(path: string): Readable {
  */
 export async function readCaptureFile(
   path: string,
-  onPacket: PacketHandler,
+  onPacket: PacketSink,
   afterChunk?: () => Promise<void> | void,
 ): Promise<ReaderStats> {
   const reader = new PcapReader(onPacket);

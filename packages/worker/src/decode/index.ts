@@ -4,6 +4,7 @@ export {
   TcpFlag,
   newPacketInfo,
   decodeLink,
+  decodeLinkAt,
   decodeIPv4,
   decodeIPv6,
   decodeTcp,

@@ -104,18 +104,25 @@ const ETH_IPV6 = 0x86dd;
  * or is too short. Fills ip fields, proto, l4/l4Off/l4End and fragment fields.
  */
 export function decodeLink(linktype: number, buf: Buffer, out: PacketInfo): boolean {
-  const len = buf.length;
+  return decodeLinkAt(linktype, buf, 0, buf.length, out);
+}
+
+/**
+ * decodeLink of the frame buf[start, end) (a record inside a reader's chunk, without a view made
+ * for it); the offsets it fills in are into `buf`.
+ */
+export function decodeLinkAt(linktype: number, buf: Buffer, start: number, end: number, out: PacketInfo): boolean {
   let off: number;
   let etherType: number;
   out.tls = false;
   out.meshNs = 0;
   switch (linktype) {
     case Linktype.ETHERNET: {
-      if (len < 14) return false;
-      off = 12;
+      if (end - start < 14) return false;
+      off = start + 12;
       etherType = u16(buf, off);
       // IEEE 802.1Q / 802.1ad / old QinQ tags: 4 bytes each, possibly stacked.
-      while ((etherType === 0x8100 || etherType === 0x88a8 || etherType === 0x9100) && off + 6 <= len) {
+      while ((etherType === 0x8100 || etherType === 0x88a8 || etherType === 0x9100) && off + 6 <= end) {
         off += 4;
         etherType = u16(buf, off);
       }
@@ -127,53 +134,53 @@ export function decodeLink(linktype: number, buf: Buffer, out: PacketInfo): bool
     case Linktype.IPV6:
     case 12: // DLT_RAW on OpenBSD-derived writers
     case 14: {
-      if (len < 1) return false;
-      off = 0;
-      const v = buf[0] >> 4;
+      if (end - start < 1) return false;
+      off = start;
+      const v = buf[start] >> 4;
       etherType = v === 4 ? ETH_IPV4 : v === 6 ? ETH_IPV6 : 0;
       break;
     }
     case Linktype.LINUX_SLL: // packet type, ARPHRD, addr len, addr[8], protocol
-      if (len < 16) return false;
-      off = 16;
-      etherType = u16(buf, 14);
+      if (end - start < 16) return false;
+      off = start + 16;
+      etherType = u16(buf, start + 14);
       break;
     case Linktype.LINUX_SLL2: // protocol, reserved, ifindex, ARPHRD, packet type, addr len, addr[8]
-      if (len < 20) return false;
-      off = 20;
-      etherType = u16(buf, 0);
-      const hatype = u16(buf, 8);
+      if (end - start < 20) return false;
+      off = start + 20;
+      etherType = u16(buf, start);
+      const hatype = u16(buf, start + 8);
       out.tls = hatype === ARPHRD_TLS_PLAINTEXT;
-      if (hatype === ARPHRD_MESH_LOOPBACK) out.meshNs = buf[11] >= 8 ? u32(buf, 16) || 1 : 1;
+      if (hatype === ARPHRD_MESH_LOOPBACK) out.meshNs = buf[start + 11] >= 8 ? u32(buf, start + 16) || 1 : 1;
       break;
     case Linktype.NULL:
     case Linktype.LOOP: {
       // A 4-byte address family; NULL is in the writer's byte order, LOOP in network order.
-      if (len < 4) return false;
-      off = 4;
-      let fam = u32(buf, 0);
-      if (fam > 0xffff) fam = buf.readUInt32LE(0);
+      if (end - start < 4) return false;
+      off = start + 4;
+      let fam = u32(buf, start);
+      if (fam > 0xffff) fam = buf.readUInt32LE(start);
       etherType = fam === 2 ? ETH_IPV4 : fam === 10 || fam === 24 || fam === 28 || fam === 30 ? ETH_IPV6 : 0;
       break;
     }
     default:
       return false;
   }
-  if (etherType === ETH_IPV4) return decodeIPv4(buf, off, out);
-  if (etherType === ETH_IPV6) return decodeIPv6(buf, off, out);
+  if (etherType === ETH_IPV4) return decodeIPv4(buf, off, out, end);
+  if (etherType === ETH_IPV6) return decodeIPv6(buf, off, out, end);
   return false;
 }
 
 /** RFC 791 §3.1. Header checksums are not checked: captures of offloaded traffic carry bad ones. */
-export function decodeIPv4(buf: Buffer, off: number, out: PacketInfo): boolean {
-  if (off + 20 > buf.length) return false;
+export function decodeIPv4(buf: Buffer, off: number, out: PacketInfo, limit = buf.length): boolean {
+  if (off + 20 > limit) return false;
   const vihl = buf[off];
   if (vihl >> 4 !== 4) return false;
   const ihl = (vihl & 0x0f) * 4;
-  if (ihl < 20 || off + ihl > buf.length) return false;
+  if (ihl < 20 || off + ihl > limit) return false;
   const total = u16(buf, off + 2);
   // Trust the shorter of the IP length and what was captured (Ethernet pads small frames).
-  const end = Math.min(off + Math.max(total, ihl), buf.length);
+  const end = Math.min(off + Math.max(total, ihl), limit);
   const frag = u16(buf, off + 6);
   out.ipVersion = 4;
   out.fragId = u16(buf, off + 4);
@@ -189,10 +196,10 @@ export function decodeIPv4(buf: Buffer, off: number, out: PacketInfo): boolean {
 }
 
 /** RFC 8200 §3-4: fixed header, then extension headers until a transport protocol. */
-export function decodeIPv6(buf: Buffer, off: number, out: PacketInfo): boolean {
-  if (off + 40 > buf.length) return false;
+export function decodeIPv6(buf: Buffer, off: number, out: PacketInfo, limit = buf.length): boolean {
+  if (off + 40 > limit) return false;
   if (buf[off] >> 4 !== 6) return false;
-  const end = Math.min(off + 40 + buf.readUInt16BE(off + 4), buf.length);
+  const end = Math.min(off + 40 + buf.readUInt16BE(off + 4), limit);
   let next = buf[off + 6];
   out.ipVersion = 6;
   out.src6 = buf.toString("hex", off + 8, off + 24);

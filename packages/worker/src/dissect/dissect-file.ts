@@ -43,7 +43,7 @@ export async function dissectFile(path: string, opts: DissectOptions): Promise<D
   });
   let reader: ReaderStats;
   try {
-    const onPacket = (lt: number, ts: number, data: Buffer) => pipeline.pushPacket(lt, ts, data);
+    const onPacket = { onRange: (lt: number, ts: number, data: Buffer, start: number, end: number) => pipeline.pushPacketAt(lt, ts, data, start, end) };
     reader =
       path === "-" || path.startsWith("unix:")
         ? await readCaptureStream(openCaptureSource(path), onPacket, opts.afterChunk)

@@ -1,8 +1,10 @@
-import { EntryStatus, Protocol } from "@tapline/protocol";
+import { entryToJson, EntryStatus, Protocol, type EntryInit } from "@tapline/protocol";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { TcpFlag } from "../decode/index.js";
 import type { Dissector, DissectorName } from "../dissectors/types.js";
+import { dissectors } from "../dissectors/registry.js";
+import { Pipeline } from "./pipeline.js";
 import { essence, lineDissector, readFrames, runPipeline, shuffle, subSegment, payloadLength, payloadOf, tcpFrame, type Frame } from "./__fixtures__/testkit.js";
 
 const fixtures = new URL("../capture/__fixtures__/", import.meta.url).pathname;
@@ -223,3 +225,24 @@ function mulberry(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
+
+describe("pushPacketAt", () => {
+  it("gives the entries pushPacket gives, with the frames at offsets inside one shared buffer", () => {
+    const frames = readFrames(new URL("../capture/__fixtures__/loopback.pcap", import.meta.url).pathname);
+    expect(frames.length).toBeGreaterThan(10);
+    const byView = runPipeline(frames, [...dissectors]);
+    // every frame at an odd offset of one buffer, with other frames' bytes on both sides
+    const all = Buffer.concat(frames.flatMap((f) => [Buffer.from([0xee, 0xee, 0xee]), f.data]));
+    const entries: EntryInit[] = [];
+    const p = new Pipeline({ workerId: "t", dissectors, onEntry: (e) => entries.push(e) });
+    let off = 0;
+    for (const f of frames) {
+      off += 3;
+      p.pushPacketAt(f.linktype, f.tsNs, all, off, off + f.data.length);
+      off += f.data.length;
+    }
+    p.finish();
+    expect(byView.entries.length).toBeGreaterThan(2);
+    expect(entries.map((e) => entryToJson(e))).toEqual(byView.entries.map((e) => entryToJson(e)));
+  });
+});

@@ -9,7 +9,7 @@
 import { EntryStatus, Protocol } from "@tapline/protocol/enums";
 import type { EndpointInit, EntryInit, WorkerStatsInit } from "@tapline/protocol";
 import {
-  decodeLink,
+  decodeLinkAt,
   decodeTcp,
   decodeUdp,
   FragmentTable,
@@ -228,13 +228,18 @@ export class Pipeline {
 
   /** One captured frame. `data` is only read during the call. Never throws on any bytes. */
   pushPacket(linktype: number, tsNs: number, data: Buffer): void {
+    this.pushPacketAt(linktype, tsNs, data, 0, data.length);
+  }
+
+  /** pushPacket of the frame data[start, end) (a reader's PacketRangeHandler: no view per packet). */
+  pushPacketAt(linktype: number, tsNs: number, data: Buffer, start: number, end: number): void {
     const st = this.stats;
     st.packets++;
-    st.bytes += data.length;
+    st.bytes += end - start;
     if (tsNs > this.nowNs) this.nowNs = tsNs;
     if (this.nowNs >= this.nextScanNs) this.scan(this.nowNs);
     const p = this.pkt;
-    if (!decodeLink(linktype, data, p)) {
+    if (!decodeLinkAt(linktype, data, start, end, p)) {
       st.undecodable++;
       return;
     }
