@@ -3,7 +3,7 @@ import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { SCHEMA_VERSION } from "@tapline/protocol";
+import { SCHEMA_VERSION } from "@tapline/protocol/version";
 
 export interface VersionInfo {
   cli: string;

@@ -1,5 +1,5 @@
 import { InvalidArgumentError, type Command } from "commander";
-import { dissectFile, dissectors, DissectInputError, EntryWriter, type DissectFormat } from "@tapline/worker/dissect";
+import { dissectFile, dissectLimitsFor, dissectors, DissectInputError, EntryWriter, type DissectFormat } from "@tapline/worker/dissect";
 import { UsageError } from "../errors.js";
 
 interface DissectFlags {
@@ -32,7 +32,7 @@ export function registerDissect(program: Command): void {
     .action(async (file: string, flags: DissectFlags) => {
       const out = new EntryWriter(process.stdout, flags.format);
       try {
-        const r = await dissectFile(file, { dissectors: flags.dissectors, onEntry: (e) => out.write(e), afterChunk: () => out.drain() });
+        const r = await dissectFile(file, { dissectors: flags.dissectors, limits: dissectLimitsFor(flags.format), onEntry: (e) => out.write(e), afterChunk: () => out.drain() });
         await out.end();
         if (!flags.quiet) {
           const p = r.pipeline;
