@@ -4,8 +4,10 @@
 // the store's open transaction, which is committed once per turn of the event loop (or every
 // GROUP_ENTRIES rows): every batch received in one turn shares a commit. A commit's cost is mostly
 // the hot index pages written to the WAL, so a few thousand rows per commit cost less per entry
-// than one worker batch of 500 (bench/hub). A batch's `stored` callback runs only after its
-// commit: the ingest acknowledges nothing uncommitted.
+// than one worker batch of 500 (bench/hub). For a file store the group is written by the store's
+// writer thread while the next one is received and redacted here (store/writer.ts); a group waits
+// while the previous one is being written, and grows meanwhile. A batch's `stored` callback runs
+// only after its commit: the ingest acknowledges nothing uncommitted.
 import { Entry } from "@tapline/protocol";
 import type { EntryInit } from "@tapline/protocol";
 import { columnValues } from "../filter/columns.js";
@@ -75,6 +77,7 @@ export class IngestPipeline {
     const before = this.counters.entries;
     this.enqueueEncoded(workerId, encoded, seq);
     this.flush();
+    this.store.drain();
     return this.counters.entries - before;
   }
 
@@ -90,6 +93,7 @@ export class IngestPipeline {
     const before = this.counters.entries;
     this.write(entries, rows, [], undefined);
     this.flush();
+    this.store.drain();
     return this.counters.entries - before;
   }
 
@@ -101,13 +105,53 @@ export class IngestPipeline {
   }
 
   /**
-   * Writes a batch's rows in the store's open transaction and tells the listeners about the new
-   * ones at once: de-duplication is known at the insert, and holding decoded entries until the
-   * commit would cost more in garbage collection than the bigger transaction saves. (A commit that
-   * fails after that is counted in the store's droppedOnError.)
+   * Writes a batch's rows in the store's group and tells the listeners about the new ones. A batch
+   * carrying the next seq of its worker is new by construction (seqs are stored with their rows),
+   * so its entries are told at once, not held until the writer thread answers: holding decoded
+   * entries for a commit cost more in garbage collection than the thread saves. Entries of other
+   * batches (resent after a reconnect, in-process ones) are told when the store says which were
+   * new. Counts are corrected if a "new" batch held known ids; a write that fails after its entries
+   * were told is counted in the store's droppedOnError.
    */
   private write(entries: Entry[], rows: NewRow[], seqs: SeqUpdate[], stored: (() => void) | undefined): void {
-    const inserted = this.store.write(rows, seqs, stored);
+    if (seqs.length > 0) this.writeNew(entries, rows, seqs, stored);
+    else this.writeMaybeKnown(entries, rows, stored);
+  }
+
+  /** A batch with the next seq: told at once; its callback keeps no entry alive (own scope). */
+  private writeNew(entries: Entry[], rows: NewRow[], seqs: SeqUpdate[], stored: (() => void) | undefined): void {
+    let exact = false; // told with the store's answer (no writer thread): nothing to correct
+    const inserted = this.store.write(rows, seqs, (ins, failed) => {
+      if (!failed && !exact) {
+        let dup = 0;
+        for (const ok of ins) if (!ok) dup++;
+        this.counters.entries -= dup;
+        this.counters.duplicates += dup;
+      }
+      stored?.();
+    });
+    exact = inserted !== undefined;
+    if (inserted) this.tell(entries, rows, inserted);
+    else if (rows.length > 0) {
+      this.counters.entries += rows.length;
+      const columns = rows.map((r) => r.columns);
+      for (const l of this.listeners) l(entries, columns);
+    }
+  }
+
+  private writeMaybeKnown(entries: Entry[], rows: NewRow[], stored: (() => void) | undefined): void {
+    let settled = false;
+    const inserted = this.store.write(rows, [], (ins) => {
+      if (!settled) this.tell(entries, rows, ins);
+      stored?.();
+    });
+    if (inserted) {
+      settled = true;
+      this.tell(entries, rows, inserted);
+    }
+  }
+
+  private tell(entries: Entry[], rows: NewRow[], inserted: boolean[]): void {
     const fresh: Entry[] = [];
     const columns: ColumnValue[][] = [];
     for (let i = 0; i < inserted.length; i++) {

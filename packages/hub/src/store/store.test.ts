@@ -4,20 +4,21 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { Entry, Protocol } from "@tapline/protocol";
-import { columnValues } from "../filter/columns.js";
+import { createRequire } from "node:module";
+import { columnIndex, columnValues } from "../filter/columns.js";
 import { EntryStore } from "./index.js";
 
 const dirs: string[] = [];
 afterEach(() => { for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true }); });
 
 /** Runs `body` with a store on a fresh 2 MiB tmpfs (root only), unmounted afterwards. */
-function onSmallDisk(body: (dir: string, open: () => EntryStore) => void): void {
+function onSmallDisk(body: (dir: string, open: () => EntryStore) => void, writerThread?: boolean): void {
   const dir = mkdtempSync(join(tmpdir(), "tapline-store-full-"));
   dirs.push(dir);
   execFileSync("mount", ["-t", "tmpfs", "-o", "size=2m", "tapline-store-full", dir]);
   let store: EntryStore | undefined;
   try {
-    body(dir, () => (store = new EntryStore({ path: join(dir, "e.db"), limitBytes: 256 << 20 })));
+    body(dir, () => (store = new EntryStore({ path: join(dir, "e.db"), limitBytes: 256 << 20, writerThread })));
   } finally {
     store?.close();
     execFileSync("umount", [dir]);
@@ -122,7 +123,7 @@ describe("entry store", () => {
       for (let i = 2; !failed && i < 20_000; i += 50) {
         const out = store.write(Array.from({ length: 50 }, (_, k) => row(i + k)), [{ workerId: "w", seq: 2 + i }], () => called++);
         written += 50;
-        failed = out.every((ok) => !ok);
+        failed = out!.every((ok) => !ok);
         // Visible to this store's own reads before the commit.
         if (!failed) expect(store.get(`w-${i}`)).toBeDefined();
         if (!failed && written % 1000 === 0) {
@@ -136,6 +137,65 @@ describe("entry store", () => {
       expect(called).toBe(written / 50);
       expect(s.entries + s.droppedOnError + s.evicted).toBe(written + 2);
       expect(store.uncommitted).toBe(0);
+    }, false);
+  });
+
+  it("the writer thread: rows packed, written on its own connection, answered per write after the commit, duplicates and seqs kept", () => {
+    const dir = mkdtempSync(join(tmpdir(), "tapline-store-"));
+    dirs.push(dir);
+    const store = new EntryStore({ path: join(dir, "e.db"), limitBytes: 64 << 20 });
+    const answers: [boolean[], boolean][] = [];
+    // Values that must survive the packing: non-ASCII and empty text, fractions, big integers.
+    const odd = { ...row(9), id: "w-\u00e9\u{1F600}", workerId: "" };
+    odd.columns = odd.columns.map((v) => (typeof v === "number" ? v + 0.5 : v));
+    expect(store.write([row(1), row(2)], [{ workerId: "w", seq: 1 }], (ins, failed) => answers.push([ins, failed]))).toBeUndefined();
+    expect(store.write([row(2), row(3), odd], [{ workerId: "w", seq: 2 }], (ins, failed) => answers.push([ins, failed]))).toBeUndefined();
+    expect(store.uncommitted).toBe(5);
+    expect(answers).toEqual([]); // nothing is answered before the commit
+    store.commit();
+    store.drain();
+    expect(answers).toEqual([[[true, true], false], [[false, true, true], false]]);
+    expect(store.uncommitted).toBe(0);
+    expect(store.stats().entries).toBe(4);
+    expect(store.lastSeq("w")).toBe(2);
+    expect(Buffer.from(store.get(odd.id)!)).toEqual(Buffer.from(odd.data));
+    const names = ["ts", "src_port", "elapsed_ms", "path", "method"];
+    const Database = createRequire(import.meta.url)("better-sqlite3");
+    const other = new Database(join(dir, "e.db"), { readonly: true });
+    const got = other.prepare(`SELECT worker_id, ${names.join(", ")} FROM entries WHERE id = ?`).get(odd.id);
+    other.close();
+    expect(got).toEqual({ worker_id: "", ...Object.fromEntries(names.map((n) => [n, odd.columns[columnIndex(n)]])) });
+    // insertBatch (this connection) after thread writes keeps the order and the de-duplication.
+    expect(store.insertBatch([row(3), row(4)])).toEqual([false, true]);
+    store.close();
+  });
+
+  it.skipIf(process.getuid?.() !== 0)("the writer thread on a full disk: the group's writes are answered failed, counted as dropped, and the store keeps serving", () => {
+    onSmallDisk((_dir, open) => {
+      const store = open();
+      let answered = 0;
+      let failedRows = 0;
+      let written = 0;
+      for (let i = 0; store.stats().droppedOnError === 0 && i < 20_000; i += 50) {
+        store.write(Array.from({ length: 50 }, (_, k) => row(i + k)), [{ workerId: "w", seq: 1 + i }], (ins, failed) => {
+          answered++;
+          if (failed) {
+            failedRows += ins.length;
+            expect(ins.every((ok) => !ok)).toBe(true);
+          }
+        });
+        written += 50;
+        if (written % 1000 === 0) store.drain();
+      }
+      store.drain();
+      const s = store.stats();
+      expect(s.droppedOnError).toBeGreaterThan(0);
+      expect(failedRows).toBe(s.droppedOnError);
+      expect(answered).toBe(written / 50);
+      expect(s.diskFull).toBe(true);
+      expect(s.entries + s.droppedOnError + s.evicted).toBe(written);
+      expect(store.uncommitted).toBe(0);
+      expect(store.page({ where: "1", params: [] }, 0, 1)).toHaveLength(1);
     });
   });
 });

@@ -4,8 +4,11 @@
 // walks stay narrow (a scan reads ~100 bytes per entry, not the whole encoded entry). Bounded by
 // `limitBytes`: the pages in use are checked every hundredth of the limit of inserts and the
 // oldest rows are deleted in chunks until usage is back under the low mark.
-// Two ways in: insertBatch (one transaction per call) and write()/commit(), an open transaction
-// that the ingest fills batch by batch and commits once per event-loop turn (ingest/pipeline.ts).
+// Two ways in: insertBatch (one transaction per call, on this connection) and write()/commit(), a
+// group that the ingest fills batch by batch and commits once per event-loop turn
+// (ingest/pipeline.ts). For a file, a group is written by a worker_thread with its own connection
+// (store/writer.ts), so that the next group is received and redacted while this one is written;
+// ":memory:" (or writerThread: false) writes it here, in an open transaction.
 // SQLite's cost per entry (bench/hub, 4000 rows per commit): ~6.5 µs for the row, the id index and
 // the blob, ~0.8 µs per secondary index.
 import { statSync } from "node:fs";
@@ -13,13 +16,27 @@ import Database from "better-sqlite3";
 import type { Statement } from "better-sqlite3";
 import { COLUMNS } from "../filter/columns.js";
 import type { ColumnValue } from "../filter/columns.js";
+import { RowPacker } from "./rowpack.js";
+import { StoreWriter } from "./writer.js";
+import type { WriterReply } from "./writer.js";
 
 export interface StoreOptions {
   /** File path, or ":memory:" (tests). */
   path: string;
   /** Bound on the database's size on disk (pages in use plus the WAL). */
   limitBytes: number;
+  /**
+   * write()/commit() groups are written on a worker_thread (store/writer.ts). Default: for a
+   * file (a ":memory:" database cannot be shared with another connection).
+   */
+  writerThread?: boolean;
 }
+
+/**
+ * Runs once a write()'s rows are committed or lost: per row whether it was new (all false when
+ * the write failed: `failed`, counted in stats().droppedOnError).
+ */
+export type WriteDone = (inserted: boolean[], failed: boolean) => void;
 
 export interface NewRow {
   id: string;
@@ -57,6 +74,8 @@ const HIGH = 0.85;
 const LOW = 0.75;
 const EVICT_CHUNK = 5000;
 const STATEMENT_CACHE = 64;
+/** Rows in one group for the writer thread, at most (bounds its transaction and buffer). */
+const GROUP_ROWS = 8000;
 
 /**
  * The indexes: the columns marked `indexed` in filter/columns.ts (why those: see there). Each
@@ -92,8 +111,20 @@ export class EntryStore {
   private readonly checkEveryBytes: number;
   private readonly txStmts: { begin: Statement; commit: Statement; rollback: Statement };
   /** What the open transaction of write() holds so far. */
-  private open = { rows: 0, fresh: 0, bytes: 0, committed: [] as (() => void)[] };
+  private open = { rows: 0, fresh: 0, bytes: 0, committed: [] as ((failed: boolean) => void)[] };
   private readonly writeRow: (row: NewRow) => boolean;
+  /** The writer thread and the group being packed for it (file stores). */
+  private readonly writer: StoreWriter | undefined;
+  private readonly packer: RowPacker | undefined;
+  private group = { seqs: [] as (string | number)[], parts: [] as { count: number; done?: WriteDone }[] };
+  private inFlightRows = 0;
+  /** Write transactions committed (either connection): rows per transaction is entries / this. */
+  transactions = 0;
+  /** commit() was asked while a group was in flight: post the next one when it is answered. */
+  private postWhenAnswered = false;
+  /** Eviction/statistics found due after a thread's write, run outside its reply. */
+  private maintenance: { force: boolean } | undefined;
+  private maintenanceTimer: NodeJS.Immediate | undefined;
 
   constructor(options: StoreOptions) {
     if (!options.path) throw new Error("store: path is required (a file or ':memory:')");
@@ -112,7 +143,7 @@ export class EntryStore {
     // (256 MiB at most; taken only as pages are used). At 300k entries a 64 MiB cache cost 2.7 µs
     // per inserted entry more than 256 MiB (bench/hub); the default 500Mi limit gets 62.5 MiB.
     const pragmas = [
-      "synchronous = NORMAL", "temp_store = MEMORY",
+      "synchronous = NORMAL", "temp_store = MEMORY", "busy_timeout = 10000",
       `cache_size = -${Math.min(262144, Math.max(2048, Math.floor(this.limitBytes / 1024 / 8)))}`,
       `wal_autocheckpoint = ${walPages}`, `journal_size_limit = ${walPages * this.pageSize}`,
     ];
@@ -162,10 +193,16 @@ export class EntryStore {
     // index and walking rowid DESC by how selective a value or range is (stat4 sees the bound value).
     this.db.pragma("analysis_limit = 2000");
     this.analyze();
+    if (options.writerThread ?? options.path !== ":memory:") {
+      const textValues = [true, true, ...COLUMNS.map((c) => c.sqlType === "TEXT")];
+      this.writer = new StoreWriter({ path: options.path, pragmas, insertSql, dataSql, seqSql, textValues });
+      this.packer = new RowPacker(textValues);
+    }
   }
 
   /** Refreshes the planner's statistics (cheap: a bounded sample per index). */
   analyze(): void {
+    this.writer?.drain();
     this.db.exec("ANALYZE");
     this.analyzedAt = this.entryCount;
     this.cache.clear(); // statements re-plan with the new statistics
@@ -176,7 +213,7 @@ export class EntryStore {
    * was new (false: duplicate id, or lost to a failed write: see stats().droppedOnError).
    */
   insertBatch(rows: NewRow[], seqs: readonly SeqUpdate[] = []): boolean[] {
-    this.commit(); // write()'s open transaction first: callers see their order kept
+    this.drain(); // write()'s rows first: callers see their order kept
     const out: boolean[] = [];
     if (rows.length === 0 && seqs.length === 0) return out;
     try {
@@ -188,21 +225,31 @@ export class EntryStore {
   }
 
   /**
-   * Inserts rows and seqs in the open transaction (begun when none is): returns at once, per row,
-   * whether it is new; commit() makes them durable and runs `committed`. Rows written here are
-   * visible to this store's reads before the commit. A failed write or commit rolls back every
-   * row of the transaction: those count in droppedOnError (and no longer in entries).
+   * Adds rows and seqs to the group that commit() writes; `done` runs after that commit (or
+   * failure) with, per row, whether it was new. With the writer thread the answer comes only then
+   * and this returns undefined; without it the rows are written at once in the open transaction
+   * (begun when none is), visible to this store's reads before the commit, and this returns the
+   * answer too. A failed write or commit loses every row of the transaction: those count in
+   * droppedOnError (and no longer in entries).
    */
-  write(rows: NewRow[], seqs: readonly SeqUpdate[], committed?: () => void): boolean[] {
-    if (committed) this.open.committed.push(committed);
+  write(rows: NewRow[], seqs: readonly SeqUpdate[], done?: WriteDone): boolean[] | undefined {
+    if (this.packer && !this.writer?.failed) {
+      for (const r of rows) this.packer.add(r);
+      for (const q of seqs) this.group.seqs.push(q.workerId, q.seq);
+      this.group.parts.push({ count: rows.length, done });
+      return undefined;
+    }
     const out: boolean[] = new Array(rows.length);
+    // Rolled back (failed): every row of the transaction is lost, whatever its insert said.
+    if (done) this.open.committed.push((failed) => done(failed ? out.map(() => false) : out, failed));
     try {
       if (!this.db.inTransaction) this.txStmts.begin.run();
       for (let i = 0; i < rows.length; i++) out[i] = this.writeRow(rows[i]);
       for (const s of seqs) this.seqStmt.run(s.workerId, s.seq);
     } catch (err) {
+      out.fill(false);
       this.abort(err as Error, rows.length);
-      return out.fill(false);
+      return out;
     }
     let fresh = 0;
     for (const ok of out) if (ok) fresh++;
@@ -213,13 +260,28 @@ export class EntryStore {
     return out;
   }
 
-  /** Rows written by write() since the last commit. */
+  /** Rows given to write() and not yet committed (or failed). */
   get uncommitted(): number {
-    return this.open.rows;
+    return this.open.rows + (this.packer?.count ?? 0) + this.inFlightRows;
   }
 
-  /** Commits write()'s open transaction (if any), then runs its `committed` callbacks. */
+  /**
+   * Commits write()'s rows: hands the group to the writer thread (its `done` callbacks run when
+   * the thread answers; drain() waits for that), or commits the open transaction here and runs them.
+   */
   commit(): void {
+    if (this.packer && this.writer && (this.packer.count > 0 || this.group.parts.length > 0)) {
+      // While the thread writes a group, the next one grows (up to GROUP_ROWS) instead of queueing
+      // behind it: fewer, bigger transactions (a commit's cost is mostly its dirty index pages).
+      if (this.writer.inFlight > 0 && this.packer.count < GROUP_ROWS) {
+        this.postWhenAnswered = true;
+        return;
+      }
+      this.postWhenAnswered = false;
+      if (this.maintenance) this.maintain();
+      this.postGroup(this.packer, this.writer);
+      return;
+    }
     if (!this.db.inTransaction) {
       this.runCommitted();
       return;
@@ -231,6 +293,7 @@ export class EntryStore {
       return;
     }
     const { bytes } = this.open;
+    this.transactions++;
     this.open.rows = this.open.fresh = this.open.bytes = 0;
     this.diskFull = false;
     this.bytesSinceCheck += bytes;
@@ -250,14 +313,75 @@ export class EntryStore {
     const lost = this.open.rows + failedRows;
     this.open.rows = this.open.fresh = this.open.bytes = 0;
     this.failed(err, lost);
-    this.runCommitted();
+    this.runCommitted(true);
   }
 
-  private runCommitted(): void {
+  private runCommitted(failed = false): void {
     const callbacks = this.open.committed;
     if (callbacks.length === 0) return;
     this.open.committed = [];
-    for (const cb of callbacks) cb();
+    for (const cb of callbacks) cb(failed);
+  }
+
+  /** Commits write()'s rows and waits until every group is written and its callbacks have run. */
+  drain(): void {
+    this.writer?.drain();
+    this.commit();
+    this.writer?.drain();
+    if (this.maintenance) this.maintain();
+  }
+
+  private postGroup(packer: RowPacker, writer: StoreWriter): void {
+    const bytesIn = packer.dataBytes;
+    const { bytes, count } = packer.take();
+    const { seqs, parts } = this.group;
+    this.group = { seqs: [], parts: [] };
+    this.inFlightRows += count;
+    writer.write(bytes, count, seqs, (reply: WriterReply) => {
+      this.inFlightRows -= count;
+      if (reply.bytes) packer.recycle(reply.bytes);
+      let failed = false;
+      if (reply.error) {
+        failed = true;
+        this.failed(Object.assign(new Error(reply.error.message), { code: reply.error.code }), count, true);
+      } else {
+        this.transactions++;
+        let fresh = 0;
+        for (let i = 0; i < count; i++) fresh += reply.out[i];
+        this.entryCount += fresh;
+        this.diskFull = false;
+        this.bytesSinceCheck += bytesIn + 200 * count;
+        if (this.bytesSinceCheck >= this.checkEveryBytes) this.scheduleMaintenance(false);
+      }
+      let at = 0;
+      for (const part of parts) {
+        if (part.done) {
+          const inserted: boolean[] = new Array(part.count);
+          for (let i = 0; i < part.count; i++) inserted[i] = reply.out[at + i] === 1;
+          part.done(inserted, failed);
+        }
+        at += part.count;
+      }
+      if (this.postWhenAnswered && writer.inFlight === 0) setImmediate(() => { if (this.postWhenAnswered && this.db.open) this.commit(); });
+    });
+  }
+
+  /** Eviction and statistics after a thread's write: not inside its reply (they drain the thread). */
+  private scheduleMaintenance(force: boolean): void {
+    this.maintenance = { force: force || (this.maintenance?.force ?? false) };
+    this.maintenanceTimer ??= setImmediate(() => {
+      this.maintenanceTimer = undefined;
+      if (this.db.open) this.maintain();
+    });
+  }
+
+  private maintain(): void {
+    this.writer?.drain();
+    const m = this.maintenance;
+    this.maintenance = undefined;
+    if (!m) return;
+    this.evictIfNeeded(m.force);
+    if (this.entryCount >= Math.max(1000, this.analyzedAt * ANALYZE_GROWTH)) this.analyze();
   }
 
   /** What follows insertBatch's transaction: counts, eviction, statistics. */
@@ -267,6 +391,7 @@ export class EntryStore {
       return rows.map(() => false);
     }
     this.diskFull = false;
+    this.transactions++;
     let inserted = 0;
     for (const ok of out) if (ok) inserted++;
     this.entryCount += inserted;
@@ -275,14 +400,15 @@ export class EntryStore {
     return out;
   }
 
-  private failed(err: Error, lost: number): void {
+  private failed(err: Error, lost: number, deferEviction = false): void {
     // Disk full or I/O error: count the loss, report it in /api/health, make room, keep serving.
     // The flag tells the last write's outcome: eviction frees pages inside the file, not on a
     // full disk, so only a later successful insert clears it.
     this.diskFull = (err as { code?: string }).code === "SQLITE_FULL";
     this.lastError = err.message;
     this.droppedOnError += lost;
-    this.evictIfNeeded(true);
+    if (deferEviction) this.scheduleMaintenance(true);
+    else this.evictIfNeeded(true);
   }
 
   private afterWrite(): void {
@@ -320,6 +446,7 @@ export class EntryStore {
   }
 
   setLastSeq(workerId: string, seq: number): void {
+    this.drain();
     this.seqStmt.run(workerId, seq);
   }
 
@@ -345,6 +472,7 @@ export class EntryStore {
 
   /** Deletes the oldest rows while usage is above the high mark (or at all, when `force`). */
   evictIfNeeded(force: boolean): void {
+    this.writer?.drain();
     this.bytesSinceCheck = 0;
     let used = this.usedBytes();
     if (!force && used <= this.limitBytes * HIGH) return;
@@ -399,7 +527,10 @@ export class EntryStore {
   }
 
   close(): void {
-    if (this.db.open) this.commit();
+    if (this.maintenanceTimer) clearImmediate(this.maintenanceTimer);
+    this.maintenanceTimer = undefined;
+    if (this.db.open) this.drain();
+    this.writer?.close();
     if (this.db.open) this.db.close();
   }
 }
