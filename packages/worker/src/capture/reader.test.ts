@@ -25,16 +25,19 @@ function readAll(bytes: Buffer, chunkSizes?: number[]): { pkts: Pkt[]; reader: P
     pkts.push({ linktype, tsNs, len: data.length, origLen, hex: data.toString("hex") }),
   );
   if (!chunkSizes) reader.push(bytes);
-  else {
-    let off = 0;
-    for (let i = 0; off < bytes.length; i++) {
-      const n = chunkSizes[i % chunkSizes.length];
-      reader.push(bytes.subarray(off, off + n));
-      off += n;
-    }
-  }
+  else pushInChunks(reader, bytes, chunkSizes);
   reader.end();
   return { pkts, reader };
+}
+
+/** Pushes `bytes` in chunks of the given sizes, cycled. */
+function pushInChunks(reader: PcapReader, bytes: Buffer, chunkSizes: number[]): void {
+  let off = 0;
+  for (let i = 0; off < bytes.length; i++) {
+    const n = chunkSizes[i % chunkSizes.length];
+    reader.push(bytes.subarray(off, off + n));
+    off += n;
+  }
 }
 
 /** The oracle: tshark's frame length, captured length and epoch time (ns digits) per frame. */
@@ -240,12 +243,7 @@ describe("PcapReader with a range sink", () => {
       onRange: (linktype, tsNs, data, start, end, origLen) =>
         pkts.push({ linktype, tsNs, len: end - start, origLen, hex: data.toString("hex", start, end) }),
     });
-    let off = 0;
-    for (let i = 0; off < bytes.length; i++) {
-      const n = chunkSizes[i % chunkSizes.length];
-      reader.push(bytes.subarray(off, off + n));
-      off += n;
-    }
+    pushInChunks(reader, bytes, chunkSizes);
     reader.end();
     return pkts;
   }
