@@ -170,6 +170,30 @@ describe("entry store", () => {
     store.close();
   });
 
+  it("a writer thread that dies: rows packed for it are answered failed and counted dropped, later writes go through this connection", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "tapline-store-"));
+    dirs.push(dir);
+    const store = new EntryStore({ path: join(dir, "e.db"), limitBytes: 64 << 20 });
+    const answers: [boolean[], boolean][] = [];
+    store.write([row(1)], [{ workerId: "w", seq: 1 }], (ins, failed) => answers.push([ins, failed]));
+    store.drain();
+    store.write([row(2), row(3)], [{ workerId: "w", seq: 2 }], (ins, failed) => answers.push([ins, failed]));
+    const thread = (store as unknown as { writer: { worker: import("node:worker_threads").Worker } }).writer.worker;
+    const exited = new Promise((r) => thread.once("exit", r));
+    await thread.terminate();
+    await exited;
+    store.commit();
+    expect(answers).toEqual([[[true], false], [[false, false], true]]);
+    expect(store.stats().droppedOnError).toBe(2);
+    expect(store.write([row(4)], [{ workerId: "w", seq: 3 }], (ins, failed) => answers.push([ins, failed]))).toEqual([true]);
+    store.commit();
+    expect(answers[2]).toEqual([[true], false]);
+    expect(store.get("w-4")).toBeDefined();
+    expect(store.lastSeq("w")).toBe(3);
+    expect(store.stats().entries).toBe(2);
+    store.close();
+  });
+
   it.skipIf(process.getuid?.() !== 0)("the writer thread on a full disk: the group's writes are answered failed, counted as dropped, and the store keeps serving", () => {
     onSmallDisk((_dir, open) => {
       const store = open();

@@ -270,7 +270,8 @@ export class EntryStore {
    * the thread answers; drain() waits for that), or commits the open transaction here and runs them.
    */
   commit(): void {
-    if (this.packer && this.writer && (this.packer.count > 0 || this.group.parts.length > 0)) {
+    if (this.packer && this.writer?.failed && this.group.parts.length > 0) this.dropGroup(this.packer, this.writer.failed);
+    if (this.packer && this.writer && !this.writer.failed && (this.packer.count > 0 || this.group.parts.length > 0)) {
       // While the thread writes a group, the next one grows (up to GROUP_ROWS) instead of queueing
       // behind it: fewer, bigger transactions (a commit's cost is mostly its dirty index pages).
       if (this.writer.inFlight > 0 && this.packer.count < GROUP_ROWS) {
@@ -364,6 +365,15 @@ export class EntryStore {
       }
       if (this.postWhenAnswered && writer.inFlight === 0) setImmediate(() => { if (this.postWhenAnswered && this.db.open) this.commit(); });
     });
+  }
+
+  /** Rows packed for a writer thread that died: answered as a failed write. */
+  private dropGroup(packer: RowPacker, err: Error): void {
+    const { count } = packer.take();
+    const { parts } = this.group;
+    this.group = { seqs: [], parts: [] };
+    this.failed(err, count, true);
+    for (const part of parts) part.done?.(new Array<boolean>(part.count).fill(false), true);
   }
 
   /** Eviction and statistics after a thread's write: not inside its reply (they drain the thread). */

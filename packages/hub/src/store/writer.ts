@@ -115,11 +115,14 @@ export class StoreWriter {
     const sqlite = createRequire(import.meta.url).resolve("better-sqlite3");
     this.worker = new Worker(THREAD_SOURCE, { eval: true, workerData: { ...options, sqlite, port: port2, done }, transferList: [port2] });
     // A dead thread answers nothing: its groups are answered as failed writes.
-    this.worker.on("error", (err) => {
+    const died = (err: Error) => {
+      if (this.failed || this.closed) return;
       this.failed = err;
       const error = { message: `store writer thread: ${err.message}` };
       for (const done of this.waiting.splice(0)) done({ out: new Uint8Array(0), error });
-    });
+    };
+    this.worker.on("error", died);
+    this.worker.on("exit", (code) => died(new Error(`exited with code ${code}`)));
     this.worker.unref();
     this.port.on("message", (reply: WriterReply) => this.take(reply));
     this.port.unref();
@@ -150,6 +153,11 @@ export class StoreWriter {
   close(): void {
     if (this.closed) return;
     this.drain();
+    if (this.failed) {
+      this.closed = true;
+      this.port.close();
+      return;
+    }
     this.closed = true;
     const seen = Atomics.load(this.counter, 0);
     this.port.postMessage("close");
@@ -167,7 +175,7 @@ export class StoreWriter {
         this.take(m.message as WriterReply);
         return;
       }
-      if (this.failed) throw this.failed;
+      if (this.failed) return; // answered as failed when it died
       const answered = this.posted - before;
       const seen = Atomics.load(this.counter, 0);
       if (seen > answered) continue; // signalled after our last look: the reply is there now
