@@ -1,6 +1,7 @@
 // Hub benchmark: ingest entries/s over a real ws connection with redaction on (every entry holds
 // secrets: Authorization, api_key in the query, user/address in the JSON body, and a card-number
-// value pattern is configured), the same for entries without sensitive names (the byte pre-check
+// value pattern is configured), the same entries with the default redaction only (no value
+// pattern), the same for entries without sensitive names (the byte pre-check
 // path, no value pattern), then the store filled to --entries directly (big transactions) and
 // p50/p99 latency of filter queries through the API over them, peak RSS.
 // The sending worker runs in its own process (client.mjs): the hub's CPU per entry is this
@@ -85,6 +86,11 @@ const hub = await startHub({
   port: 0, token: "bench", storagePath: join(dir, "hub.db"), storageLimitBytes: 8 * 2 ** 30,
   redact: { defaults: true, keys: [], valuePatterns: ["\\b(?:\\d[ -]?){13,16}\\b"] },
 });
+// Default redaction only: the same entries with secrets, no user value pattern (the CLI's default).
+const defaultsHub = await startHub({
+  port: 0, token: "bench", storagePath: join(dir, "defaults.db"), storageLimitBytes: 8 * 2 ** 30,
+  redact: { defaults: true, keys: [], valuePatterns: [] },
+});
 const cleanHub = await startHub({
   port: 0, token: "bench", storagePath: join(dir, "clean.db"), storageLimitBytes: 8 * 2 ** 30,
   redact: { defaults: true, keys: [], valuePatterns: [] },
@@ -92,9 +98,11 @@ const cleanHub = await startHub({
 try {
   const ingest = await ingestRun(hub, "bench", "entry", INGEST);
   const redacted = hub.app.pipeline.counters.redacted;
+  const ingestDefaults = await ingestRun(defaultsHub, "defaults", "entry", Math.min(INGEST, 100_000));
+  await defaultsHub.close();
   const ingestClean = await ingestRun(cleanHub, "clean", "cleanEntry", Math.min(INGEST, 100_000));
   if (values["ingest-only"]) {
-    console.log(JSON.stringify({ loadAverage: loadavg().map((l) => +l.toFixed(1)), ingest, redacted, ingestClean, peakRssBytes: Math.max(peakRss, process.memoryUsage().rss) }, null, 2));
+    console.log(JSON.stringify({ loadAverage: loadavg().map((l) => +l.toFixed(1)), ingest, redacted, ingestDefaults, ingestClean, peakRssBytes: Math.max(peakRss, process.memoryUsage().rss) }, null, 2));
     await hub.close();
     await cleanHub.close();
     rmSync(dir, { recursive: true, force: true });
@@ -140,7 +148,7 @@ try {
     date: new Date().toISOString(), loadAverage: loadavg().map((l) => +l.toFixed(1)), entries: TOTAL, stored, batchSize: BATCH,
     ingestEntries: INGEST, redactedEntries: redacted,
     ingestEntriesPerSec: ingest.entriesPerSec, ingestSeconds: ingest.seconds, ingestHubCpuMicrosPerEntry: ingest.hubCpuMicrosPerEntry,
-    ingest, ingestClean, fillSeconds: +fillSec.toFixed(1),
+    ingest, ingestDefaults, ingestClean, fillSeconds: +fillSec.toFixed(1),
     storageBytes: hub.app.store.stats().fileBytes, queries, peakRssBytes: Math.max(peakRss, process.memoryUsage().rss),
   };
   mkdirSync(new URL("../results/", import.meta.url), { recursive: true });
