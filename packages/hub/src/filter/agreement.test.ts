@@ -1,6 +1,8 @@
 // SQL/predicate agreement (issue 5): for random entries stored in a table built from
 // COLUMNS/columnValues and random filters over the grammar, the rows selected by the SQL
-// (then the predicate, when the SQL is not exact) are exactly the rows the predicate selects.
+// (then the predicate, when the SQL is not exact) are exactly the rows the predicate selects;
+// and so are those found through the store's postings when the SQL has hints (store/postings.ts:
+// candidates from the hinted lists, re-checked with the SQL), as EntryStore.page() does.
 import Database from "better-sqlite3";
 import fc from "fast-check";
 import type { EntryInit } from "@tapline/protocol";
@@ -8,17 +10,36 @@ import { afterAll, describe, expect, it } from "vitest";
 import { entryArb, filterArb, leafFilters } from "./__fixtures__/arbitraries.js";
 import { COLUMNS, columnValues } from "./columns.js";
 import { compileFilter } from "./index.js";
+import { Postings } from "../store/postings.js";
 
 const db = new Database(":memory:");
 db.exec(`CREATE TABLE entries (seq INTEGER PRIMARY KEY, ${COLUMNS.map((c) => `${c.name} ${c.sqlType} NOT NULL`).join(", ")})`);
-for (const c of COLUMNS) if (c.indexed) db.exec(`CREATE INDEX entries_${c.name} ON entries (${c.name})`);
+for (const c of COLUMNS) if (c.lookup === "index") db.exec(`CREATE INDEX entries_${c.name} ON entries (${c.name})`);
 const insert = db.prepare(`INSERT INTO entries VALUES (?, ${COLUMNS.map(() => "?").join(", ")})`);
 const clear = db.prepare("DELETE FROM entries");
 afterAll(() => db.close());
+const postings = new Postings(COLUMNS.flatMap((c, index) => (c.lookup === "postings" ? [{ name: c.name, index }] : [])));
+let hinted = 0;
 
 function load(entries: EntryInit[]): void {
   clear.run();
-  entries.forEach((e, i) => insert.run(i, ...columnValues(e)));
+  postings.clear();
+  // seq i is rowid i + 1 in the postings (0 means "no bound" to a walk).
+  entries.forEach((e, i) => {
+    const values = columnValues(e);
+    insert.run(i, ...values);
+    postings.add(i + 1, values);
+  });
+}
+
+/** The rows of `where` among the posted candidates, ascending. */
+function viaPostings(f: ReturnType<typeof compileFilter>): number[] {
+  const walk = postings.walk(f.sql.hints!, 0)!;
+  const candidates: number[] = [];
+  for (let n; (n = walk.take(candidates, 7, candidates.length)) > 0; );
+  const seqs = candidates.map((r) => r - 1).reverse();
+  if (seqs.length === 0) return [];
+  return db.prepare(`SELECT seq FROM entries WHERE seq IN (${seqs.map(() => "?").join(", ")}) AND ${f.sql.where} ORDER BY seq`).pluck().all(...seqs, ...f.sql.params) as number[];
 }
 
 function check(entries: EntryInit[], filter: string): { exact: boolean; sqlRows: number; matches: number } {
@@ -27,6 +48,10 @@ function check(entries: EntryInit[], filter: string): { exact: boolean; sqlRows:
   const rows = db.prepare(`SELECT seq FROM entries WHERE ${f.sql.where} ORDER BY seq`).pluck().all(...f.sql.params) as number[];
   const selected = f.sql.exact ? rows : rows.filter((i) => f.predicate(entries[i]!));
   expect(selected, `${filter}\nwhere ${f.sql.where} ${JSON.stringify(f.sql.params)}`).toEqual(expected);
+  if (f.sql.hints) {
+    hinted++;
+    expect(viaPostings(f), `${filter} through postings ${JSON.stringify(f.sql.hints)}`).toEqual(rows);
+  }
   return { exact: f.sql.exact, sqlRows: rows.length, matches: expected.length };
 }
 
@@ -70,6 +95,7 @@ describe("SQL and predicate agree", () => {
       filters += 2;
     }
     expect(filters).toBeGreaterThan(2000);
+    expect(hinted).toBeGreaterThan(100);
   });
 
   it("on hand-picked edge cases", () => {

@@ -1,6 +1,7 @@
-// The indexed columns of the entries table: the contract between storage (src/store),
-// which creates and fills them, and the filter compiler (src/filter), which turns
-// filter expressions into SQL over them. The full entry is stored as protobuf beside them.
+// The columns of the entries table: the contract between storage (src/store), which creates
+// and fills them, and the filter compiler (src/filter), which turns filter expressions into
+// SQL over them (and says which rows a query can start from: filter/sql.ts's hints). The full
+// entry is stored as protobuf beside them.
 import { protocolName, statusName, summarizeEntry } from "@tapline/protocol";
 import type { EntryInit } from "@tapline/protocol";
 
@@ -8,37 +9,42 @@ export interface ColumnDef {
   name: string;
   sqlType: "TEXT" | "INTEGER" | "REAL";
   /**
-   * The store creates an index on it. Each index costs about 2 µs of CPU per stored entry
-   * (bench/hub), so only equality fields whose rare values would otherwise mean a full scan
-   * are indexed: a common value (a tenth of the traffic) is found by walking rowid DESC within
-   * a few thousand rows, and SQLite's planner does not pick a range index (status_code,
-   * elapsed_ms) for `ORDER BY rowid DESC LIMIT n` even for rare ranges, so those were pure cost.
+   * How rows are found by this column's value, besides walking rowid DESC:
+   * - index: a SQLite index (ts: the time-window scans of the service map, HAR and PCAP).
+   * - postings: the store keeps value -> rowids in memory (store/postings.ts), for equality
+   *   fields whose rare values would otherwise mean a full scan. They were SQLite indexes,
+   *   which cost the store's writer thread ~1 µs per entry each (all seven: 8.8-12.3 µs per
+   *   entry, ts alone 5.3-5.5 µs, /tmp microbench of this layout); a posting costs an append
+   *   on the main thread.
+   * - none: a common value (a tenth of the traffic) is found by walking rowid DESC within a few
+   *   thousand rows, and SQLite's planner does not pick a range index (status_code, elapsed_ms)
+   *   for `ORDER BY rowid DESC LIMIT n` even for rare ranges, so those were pure cost.
    */
-  indexed: boolean;
+  lookup: "index" | "postings" | "none";
 }
 
 export const COLUMNS: readonly ColumnDef[] = [
-  { name: "ts", sqlType: "INTEGER", indexed: true }, // timestamp_ns / 1000 (µs), fits SQLite's int64 exactly
-  { name: "protocol", sqlType: "TEXT", indexed: false }, // protocolName(): http, http2, grpc, redis, kafka, dns, tcp
-  { name: "src_ip", sqlType: "TEXT", indexed: false },
-  { name: "src_port", sqlType: "INTEGER", indexed: false },
-  { name: "src_pod", sqlType: "TEXT", indexed: true },
-  { name: "src_namespace", sqlType: "TEXT", indexed: true },
-  { name: "src_service", sqlType: "TEXT", indexed: false },
-  { name: "dst_ip", sqlType: "TEXT", indexed: false },
-  { name: "dst_port", sqlType: "INTEGER", indexed: false },
-  { name: "dst_pod", sqlType: "TEXT", indexed: true },
-  { name: "dst_namespace", sqlType: "TEXT", indexed: true },
-  { name: "dst_service", sqlType: "TEXT", indexed: true },
-  { name: "method", sqlType: "TEXT", indexed: true }, // summarizeEntry().method: HTTP method, Redis command, Kafka "Produce v9", DNS qtype
-  { name: "path", sqlType: "TEXT", indexed: false }, // summarizeEntry().target: HTTP path, Redis key, Kafka topics, DNS name
-  { name: "status_code", sqlType: "INTEGER", indexed: false }, // HTTP status (0 when none)
-  { name: "entry_status", sqlType: "TEXT", indexed: false }, // statusName(): COMPLETE, NO_RESPONSE, ...
-  { name: "is_error", sqlType: "INTEGER", indexed: false }, // summarizeEntry().isError
-  { name: "elapsed_ms", sqlType: "REAL", indexed: false },
-  { name: "tls", sqlType: "INTEGER", indexed: false },
-  { name: "size", sqlType: "INTEGER", indexed: false }, // request_size + response_size
-  { name: "node", sqlType: "TEXT", indexed: false },
+  { name: "ts", sqlType: "INTEGER", lookup: "index" }, // timestamp_ns / 1000 (µs), fits SQLite's int64 exactly
+  { name: "protocol", sqlType: "TEXT", lookup: "none" }, // protocolName(): http, http2, grpc, redis, kafka, dns, tcp
+  { name: "src_ip", sqlType: "TEXT", lookup: "none" },
+  { name: "src_port", sqlType: "INTEGER", lookup: "none" },
+  { name: "src_pod", sqlType: "TEXT", lookup: "postings" },
+  { name: "src_namespace", sqlType: "TEXT", lookup: "postings" },
+  { name: "src_service", sqlType: "TEXT", lookup: "none" },
+  { name: "dst_ip", sqlType: "TEXT", lookup: "none" },
+  { name: "dst_port", sqlType: "INTEGER", lookup: "none" },
+  { name: "dst_pod", sqlType: "TEXT", lookup: "postings" },
+  { name: "dst_namespace", sqlType: "TEXT", lookup: "postings" },
+  { name: "dst_service", sqlType: "TEXT", lookup: "postings" },
+  { name: "method", sqlType: "TEXT", lookup: "postings" }, // summarizeEntry().method: HTTP method, Redis command, Kafka "Produce v9", DNS qtype
+  { name: "path", sqlType: "TEXT", lookup: "none" }, // summarizeEntry().target: HTTP path, Redis key, Kafka topics, DNS name
+  { name: "status_code", sqlType: "INTEGER", lookup: "none" }, // HTTP status (0 when none)
+  { name: "entry_status", sqlType: "TEXT", lookup: "none" }, // statusName(): COMPLETE, NO_RESPONSE, ...
+  { name: "is_error", sqlType: "INTEGER", lookup: "none" }, // summarizeEntry().isError
+  { name: "elapsed_ms", sqlType: "REAL", lookup: "none" },
+  { name: "tls", sqlType: "INTEGER", lookup: "none" },
+  { name: "size", sqlType: "INTEGER", lookup: "none" }, // request_size + response_size
+  { name: "node", sqlType: "TEXT", lookup: "none" },
 ];
 
 export type ColumnValue = string | number;

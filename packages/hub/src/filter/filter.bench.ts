@@ -1,5 +1,6 @@
 // Filter benchmark: compile time, predicate throughput and SQL latency over 1M rows in a
-// file database with the indexed columns of columns.ts.
+// file database with the SQLite indexes of columns.ts, and through postings of its posted columns
+// (store/postings.ts, walked as EntryStore.page() does) for the filters that have hints.
 //   pnpm -C packages/hub exec vitest run -c src/filter/vitest.bench.config.ts
 // The database is built once in the OS temp dir (about a minute) and removed afterwards
 // unless TAPLINE_FILTER_BENCH_KEEP=1. TAPLINE_FILTER_BENCH_ROWS overrides the row count.
@@ -13,9 +14,10 @@ import { afterAll, it } from "vitest";
 import { COLUMNS, columnValues } from "./columns.js";
 import { makeEntry, rng } from "./__fixtures__/benchdata.js";
 import { compileFilter } from "./index.js";
+import { Postings } from "../store/postings.js";
 
 const ROWS = Number(process.env.TAPLINE_FILTER_BENCH_ROWS ?? 1_000_000);
-const DB_VERSION = 2; // bump when makeEntry or COLUMNS change
+const DB_VERSION = 3; // bump when makeEntry or COLUMNS change
 const dbPath = join(tmpdir(), `tapline-filter-bench-v${DB_VERSION}-${COLUMNS.length}-${ROWS}.db`);
 
 function buildDb(): void {
@@ -30,7 +32,7 @@ function buildDb(): void {
     for (let i = from; i < to; i++) insert.run(i, ...columnValues(makeEntry(i, r)));
   });
   for (let i = 0; i < ROWS; i += 50_000) batch(i, Math.min(ROWS, i + 50_000));
-  for (const c of COLUMNS) if (c.indexed) db.exec(`CREATE INDEX entries_${c.name} ON entries (${c.name})`);
+  for (const c of COLUMNS) if (c.lookup === "index") db.exec(`CREATE INDEX entries_${c.name} ON entries (${c.name})`);
   db.exec("ANALYZE");
   db.close();
   console.log(`built ${ROWS} rows in ${dbPath} in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
@@ -123,6 +125,41 @@ for (const order of ["seq", "ts"]) {
     }
   });
 }
+
+it("SQL latency through postings: newest 100 matches (candidates in chunks, re-checked by SQL)", () => {
+  const posted = COLUMNS.flatMap((c, index) => (c.lookup === "postings" ? [{ name: c.name, index }] : []));
+  const postings = new Postings(posted);
+  const t0 = performance.now();
+  const values: (string | number)[] = new Array(COLUMNS.length).fill("");
+  for (const row of db.prepare(`SELECT seq, ${posted.map((c) => c.name).join(", ")} FROM entries ORDER BY seq`).raw().iterate() as IterableIterator<unknown[]>) {
+    posted.forEach((c, k) => (values[c.index] = row[1 + k] as string));
+    postings.add((row[0] as number) + 1, values); // rowid = seq + 1: 0 is no rowid
+  }
+  lines.push(`SQL through postings (built in ${((performance.now() - t0) / 1000).toFixed(1)} s), newest 100 matches over ${ROWS} rows:`);
+  const chunks = [128, 512, 2048];
+  for (const f of filters) {
+    const { sql } = compileFilter(f);
+    if (!sql.hints) continue;
+    const stmts = chunks.map((n) => db.prepare(`SELECT seq FROM entries NOT INDEXED WHERE seq IN (${"?, ".repeat(n - 1)}?) AND ${sql.where} ORDER BY seq DESC`).pluck());
+    let rows = 0;
+    const t = measure(() => {
+      const walk = postings.walk(sql.hints!, 0)!;
+      const found: number[] = [];
+      for (let round = 0; found.length < 100; round++) {
+        const k = Math.min(round, chunks.length - 1);
+        const ids: unknown[] = new Array(chunks[k]);
+        const n = walk.take(ids as number[], chunks[k]);
+        if (n === 0) break;
+        for (let i = 0; i < n; i++) ids[i] = (ids[i] as number) - 1;
+        ids.fill(-1, n);
+        for (const seq of stmts[k]!.all(...ids, ...sql.params) as number[]) if (found.length < 100) found.push(seq);
+        if (n < chunks[k]) break;
+      }
+      rows = found.length;
+    }, 10, 1000);
+    lines.push(`  p50 ${fmt(t.p50)}  p99 ${fmt(t.p99)}  rows ${rows}${sql.exact ? "" : " (superset, predicate follows)"}  ${f}`);
+  }
+});
 
 it("SQL latency: count(*) of every match", () => {
   lines.push(`SQL, count(*) over ${ROWS} rows:`);

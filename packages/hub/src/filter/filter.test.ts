@@ -336,16 +336,39 @@ describe("compileFilter", () => {
   it("gives SQL that is exact for indexed fields and a superset otherwise", () => {
     expect(compileFilter("").sql).toEqual({ where: "1", params: [], exact: true });
     const indexed = compileFilter('dst.namespace == "shop" and elapsedMs > 100');
-    expect(indexed.sql).toEqual({ where: "((dst_namespace = ?) AND (elapsed_ms > ?))", params: ["shop", 100], exact: true });
+    expect(indexed.sql).toEqual({
+      where: "((dst_namespace = ?) AND (elapsed_ms > ?))", params: ["shop", 100], exact: true, hints: [{ column: "dst_namespace", values: ["shop"] }],
+    });
     const http = compileFilter("http and response.status >= 500").sql;
     expect(http).toEqual({ where: "((protocol IN (?, ?, ?)) AND (status_code >= ?))", params: ["http", "http2", "grpc", 500], exact: true });
     const header = compileFilter('http and request.headers["content-type"] contains "json"').sql;
     expect(header).toEqual({ where: "(protocol IN (?, ?, ?))", params: ["http", "http2", "grpc"], exact: false });
     // not over an inexact part: the SQL may not narrow it, only the exact conjunct remains.
     const negated = compileFilter('not request.body contains "x" and src.pod == "a"').sql;
-    expect(negated).toEqual({ where: "(src_pod = ?)", params: ["a"], exact: false });
+    expect(negated).toEqual({ where: "(src_pod = ?)", params: ["a"], exact: false, hints: [{ column: "src_pod", values: ["a"] }] });
     const cmd = compileFilter('request.command == "GET"').sql;
-    expect(cmd).toEqual({ where: "(method = ?)", params: ["GET"], exact: false });
+    expect(cmd).toEqual({ where: "(method = ?)", params: ["GET"], exact: false, hints: [{ column: "method", values: ["GET"] }] });
+  });
+
+  it("hints at the posted columns' values every selected row holds, and only those", () => {
+    const hints = (f: string) => compileFilter(f).sql.hints;
+    expect(hints('src.pod == "a" and dst.namespace in ("x", "y", "x")')).toEqual([
+      { column: "src_pod", values: ["a"] }, { column: "dst_namespace", values: ["x", "y"] },
+    ]);
+    // or: a column hinted on both sides, with the values of both; not: nothing.
+    expect(hints('(src.pod == "a" and dst.pod == "b") or src.pod == "c"')).toEqual([{ column: "src_pod", values: ["a", "c"] }]);
+    expect(hints('src.pod == "a" or dst.pod == "b"')).toBeUndefined();
+    expect(hints('not src.pod == "a"')).toBeUndefined();
+    expect(hints('src.pod != "a"')).toBeUndefined();
+    expect(hints('not (src.pod != "a")')).toEqual([{ column: "src_pod", values: ["a"] }]);
+    expect(hints('dst.namespace not in ("x")')).toBeUndefined();
+    // Columns without postings, and tests other than equality, give none.
+    expect(hints('summary.target == "/x" and response.status == 500')).toBeUndefined();
+    expect(hints('src.pod startsWith "a" or src.pod contains "b"')).toBeUndefined();
+    // request.method is method = ? or a gRPC entry (the guard): no hint.
+    expect(hints('request.method == "GET"')).toBeUndefined();
+    expect(hints('summary.method == "GET"')).toEqual([{ column: "method", values: ["GET"] }]);
+    expect(hints('request.command in ("GET", "SET")')).toEqual([{ column: "method", values: ["GET", "SET"] }]);
   });
 
   it("compiles `in` to SQL IN over the column, exact for exact columns", () => {

@@ -5,21 +5,40 @@
 // are exact. `not` swaps them, `and`/`or` combine them by De Morgan, so negating an inexact
 // part never drops a matching row: where a side cannot be narrowed it is TRUE ("1").
 // Columns are assumed NOT NULL (columnValues() never yields null).
+//
+// Hints: a clause may carry "every row I select has column C in values V" for the columns the
+// store keeps postings of (columns.ts). That is a property of the clause's own text (`C = ?`,
+// `C IN (…)`), so it holds for any clause built from it: `and` keeps both sides' hints, `or`
+// keeps a column hinted on both sides (the union of the values), `not` keeps none. The result's
+// hints are those of `pos`, a superset of the matches whether or not it is exact, so the rows
+// the hints lead to, re-checked with `where`, are all the rows `where` selects.
 import type { CompareOp, FilterAst, Literal } from "./ast.js";
+import { COLUMNS } from "./columns.js";
 import { compileLinearRegex } from "../regex/index.js";
 import { fieldSpec } from "./fields.js";
 import type { FieldSpec, SqlMapping } from "./fields.js";
+
+/** Every row `where` selects holds one of `values` in `column` (a column with postings). */
+export interface SqlHint {
+  column: string;
+  values: string[];
+}
 
 export interface SqlWhere {
   where: string;
   params: unknown[];
   exact: boolean;
+  /** Absent when the clause says nothing of a posted column; see the top of this file. */
+  hints?: SqlHint[];
 }
 
 interface Clause {
   text: string;
   params: unknown[];
+  hints?: SqlHint[];
 }
+
+const POSTED = new Set(COLUMNS.filter((c) => c.lookup === "postings").map((c) => c.name));
 
 interface Bounds {
   pos: Clause;
@@ -32,27 +51,49 @@ const FALSE: Clause = { text: "0", params: [] };
 
 export function buildSql(ast: FilterAst): SqlWhere {
   const b = bounds(ast);
-  return { where: b.pos.text, params: b.pos.params, exact: b.exact };
+  const out: SqlWhere = { where: b.pos.text, params: b.pos.params, exact: b.exact };
+  if (b.pos.hints) out.hints = b.pos.hints;
+  return out;
 }
 
 function and(a: Clause, b: Clause): Clause {
   if (a === FALSE || b === FALSE) return FALSE;
   if (a === TRUE) return b;
   if (b === TRUE) return a;
-  return { text: `(${a.text} AND ${b.text})`, params: [...a.params, ...b.params] };
+  const c: Clause = { text: `(${a.text} AND ${b.text})`, params: [...a.params, ...b.params] };
+  if (a.hints || b.hints) c.hints = [...(a.hints ?? []), ...(b.hints ?? [])];
+  return c;
 }
 
 function or(a: Clause, b: Clause): Clause {
   if (a === TRUE || b === TRUE) return TRUE;
   if (a === FALSE) return b;
   if (b === FALSE) return a;
-  return { text: `(${a.text} OR ${b.text})`, params: [...a.params, ...b.params] };
+  const c: Clause = { text: `(${a.text} OR ${b.text})`, params: [...a.params, ...b.params] };
+  // A row of `a or b` is a row of one side: in a column hinted on both, it holds a value of either.
+  if (a.hints && b.hints) {
+    const both: SqlHint[] = [];
+    for (const ha of a.hints) {
+      const hb = b.hints.find((h) => h.column === ha.column);
+      if (hb) both.push({ column: ha.column, values: [...new Set([...ha.values, ...hb.values])] });
+    }
+    if (both.length > 0) c.hints = both;
+  }
+  return c;
 }
 
 function not(a: Clause): Clause {
   if (a === TRUE) return FALSE;
   if (a === FALSE) return TRUE;
   return { text: `NOT ${a.text}`, params: a.params };
+}
+
+/** `column IN (values)` (or `column = ?` for one value), with its hint when the column is posted. */
+function inClause(column: string, values: unknown[]): Clause {
+  const c = values.length === 1 ? clause(`${column} = ?`, values[0]) : clause(`${column} IN (${values.map(() => "?").join(", ")})`, ...values);
+  // Only text values: SQLite would compare a number with a TEXT column after converting it.
+  if (POSTED.has(column) && values.every((v) => typeof v === "string")) c.hints = [{ column, values: [...new Set(values as string[])] }];
+  return c;
 }
 
 const clause = (text: string, ...params: unknown[]): Clause => ({ text: `(${text})`, params });
@@ -101,10 +142,12 @@ function inBounds(field: FieldSpec, values: Literal[]): Bounds {
   const m = field.sql;
   const plain = values.map((v) => (v.type === "regex" ? v.source : v.value));
   const list = plain.map(() => "?").join(", ");
-  if (m.kind === "exact" && field.type !== "boolean") return exactBounds(clause(`${m.column} IN (${list})`, ...plain));
+  if (m.kind === "exact" && field.type !== "boolean") {
+    return exactBounds(POSTED.has(m.column) ? inClause(m.column, plain) : clause(`${m.column} IN (${list})`, ...plain));
+  }
   // `equal` says nothing about empty values (see leaf()), so a list with "" cannot be narrowed.
   if (m.kind === "equal" && !plain.includes("")) {
-    const pos = clause(`${m.column} IN (${list})`, ...plain);
+    const pos = POSTED.has(m.column) ? inClause(m.column, plain) : clause(`${m.column} IN (${list})`, ...plain);
     return { pos: m.guard ? or(pos, clause(m.guard)) : pos, neg: TRUE, exact: false };
   }
   let b = leaf(field, "==", values[0]!);
@@ -170,7 +213,7 @@ function columnTest(column: string, type: FieldSpec["type"], op: Op | undefined,
   const v = lit.value;
   switch (op) {
     case "==":
-      return clause(`${column} = ?`, v);
+      return inClause(column, [v]);
     case "<":
     case "<=":
     case ">":

@@ -5,7 +5,8 @@ import { FilterSyntaxError } from "../filter/errors.js";
 
 export interface CompiledFilter {
   predicate(entry: EntryInit): boolean;
-  sql: { where: string; params: unknown[]; exact: boolean };
+  /** `hints`: see filter/sql.ts (SqlWhere): where the store may look for the rows first. */
+  sql: { where: string; params: unknown[]; exact: boolean; hints?: readonly { column: string; values: readonly string[] }[] };
 }
 
 export type FilterCompiler = (text: string) => CompiledFilter;

@@ -1,7 +1,7 @@
 // A group of rows for the store's writer thread (store/writer.ts) packed into one buffer, so that
 // handing a group over is one transfer instead of a structured clone of every value (the cost that
 // sank the first writer thread: +10-15 µs CPU per entry). Per row, in order: each of the insert's
-// values (id, worker_id, then the COLUMNS), then the encoded entry:
+// values (rowid, id, worker_id, then the COLUMNS), then the encoded entry:
 //   text value:   u32 LE byte length, UTF-8 bytes
 //   number value: f64 LE
 //   entry:        u32 LE byte length, bytes
@@ -21,22 +21,24 @@ export class RowPacker {
   /** Encoded entry bytes packed since the last take(). */
   dataBytes = 0;
 
-  /** `textValues[i]`: value i of a row (id, worker_id, COLUMNS…) is text, else a number. */
+  /** `textValues[i]`: value i of a row (rowid, id, worker_id, COLUMNS…) is text, else a number. */
   constructor(private readonly textValues: readonly boolean[]) {
     this.buf = Buffer.allocUnsafeSlow(MIN_CAPACITY);
   }
 
-  add(row: NewRow): void {
+  add(row: NewRow, rowid: number): void {
     // Worst case: 3 UTF-8 bytes per UTF-16 unit, 8 per number, 4 per length.
-    let need = 8 + row.data.length + 4 + row.id.length * 3 + row.workerId.length * 3;
+    let need = 16 + row.data.length + 4 + row.id.length * 3 + row.workerId.length * 3;
     for (const v of row.columns) need += typeof v === "string" ? 4 + v.length * 3 : 8;
     this.reserve(need);
+    this.buf.writeDoubleLE(rowid, this.pos);
+    this.pos += 8;
     this.text(row.id);
     this.text(row.workerId);
     const cols = row.columns;
     for (let i = 0; i < cols.length; i++) {
       const v = cols[i];
-      if (this.textValues[2 + i]) this.text(typeof v === "string" ? v : String(v));
+      if (this.textValues[3 + i]) this.text(typeof v === "string" ? v : String(v));
       else {
         this.buf.writeDoubleLE(typeof v === "number" ? v : Number(v), this.pos);
         this.pos += 8;

@@ -6,7 +6,9 @@ import { afterEach, describe, expect, it } from "vitest";
 import { Entry, Protocol } from "@tapline/protocol";
 import { createRequire } from "node:module";
 import { columnIndex, columnValues } from "../filter/columns.js";
+import { compileFilter } from "../filter/index.js";
 import { EntryStore } from "./index.js";
+import type { SqlFilter } from "./index.js";
 
 const dirs: string[] = [];
 afterEach(() => { for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true }); });
@@ -222,4 +224,122 @@ describe("entry store", () => {
       expect(store.page({ where: "1", params: [] }, 0, 1)).toHaveLength(1);
     });
   });
+});
+
+/** Rowids posted in the store (6 per stored row when nothing is in flight). */
+const posted = (store: EntryStore) => (store as unknown as { postings: { size: number } }).postings.size;
+
+/** Rows whose pods and namespace come from `pick(i)`. */
+function podRow(i: number, pick: (i: number) => { src: string; dst: string; ns: string }, prefix = "p") {
+  const { src, dst, ns } = pick(i);
+  const e = { id: `${prefix}-${i}`, timestampNs: 1e18 + i * 1e6, protocol: Protocol.HTTP, src: { pod: src }, dst: { pod: dst, namespace: ns }, httpRequest: { method: i % 4 ? "GET" : "POST", path: `/p/${i}` }, httpResponse: { status: i % 9 ? 200 : 500 } };
+  return { id: e.id, workerId: "w", columns: columnValues(e), data: Entry.encode(e).finish() };
+}
+const mixed = (i: number) => ({ src: `client-${i % 7}`, dst: i % 997 === 5 ? "rare" : `server-${i % 13}`, ns: `ns-${i % 3}` });
+
+/** Every page of `filter` from the newest, following the cursor: ids, and the rowid cursors. */
+function allPages(store: EntryStore, filter: SqlFilter, limit: number): string[] {
+  const ids: string[] = [];
+  for (let before = 0; ; ) {
+    const page = store.page(filter, before, limit);
+    ids.push(...page.map((r) => Entry.decode(r.data).id));
+    if (page.length < limit) return ids;
+    before = page[page.length - 1]!.rowid;
+  }
+}
+
+/** The same pages by SQL alone (no hints): what the postings path must give. */
+function expectPostingsAgree(store: EntryStore, filter: string, limit: number): string[] {
+  const sql = compileFilter(filter).sql;
+  expect(sql.hints, filter).toBeDefined();
+  const { hints: _, ...plain } = sql;
+  const want = allPages(store, plain, limit);
+  expect(allPages(store, sql, limit), filter).toEqual(want);
+  return want;
+}
+
+const FILTERS = [
+  'dst.pod == "rare"', 'src.pod == "client-3"', 'dst.pod in ("server-1", "server-12", "rare", "server-1")',
+  'src.pod == "client-2" and dst.namespace == "ns-1" and response.status == 500', '(dst.pod == "server-4" or dst.pod == "server-5") and summary.method == "POST"',
+  'dst.pod == "server-1" and src.pod == "client-1"', 'dst.pod == "nobody"', 'dst.namespace == "ns-2" and timestamp > 1000000000005000',
+];
+
+describe("entry store postings", () => {
+  it("page through postings exactly as through SQL: planted rare rows, an IN over several values, intersections, across chunk boundaries", () => {
+    const store = new EntryStore({ path: ":memory:", limitBytes: 256 << 20 });
+    for (let i = 0; i < 12_000; i += 1000) store.insertBatch(Array.from({ length: 1000 }, (_, k) => podRow(i + k, mixed)));
+    expect(posted(store)).toBe(12_000 * 6);
+    for (const f of FILTERS) for (const limit of [1, 7, 100, 700, 5000]) expectPostingsAgree(store, f, limit);
+    expect(expectPostingsAgree(store, 'dst.pod == "rare"', 5)).toEqual(Array.from({ length: 13 }, (_, k) => `p-${(12 - k) * 997 + 5}`));
+    // A value with no posting: an empty page without reading the table.
+    const t = performance.now();
+    for (let k = 0; k < 100; k++) expect(store.page(compileFilter('src.pod == "nobody" and elapsedMs > 1').sql, 0, 100)).toEqual([]);
+    expect(performance.now() - t).toBeLessThan(50);
+    store.close();
+  });
+
+  it("a duplicate id takes a rowid but leaves no posting and no second row (insertBatch, write, the writer thread)", () => {
+    const dir = mkdtempSync(join(tmpdir(), "tapline-store-"));
+    dirs.push(dir);
+    for (const path of [":memory:", join(dir, "e.db")]) {
+      const store = new EntryStore({ path, limitBytes: 64 << 20 });
+      const rows = Array.from({ length: 3000 }, (_, i) => podRow(i, mixed));
+      expect(store.insertBatch(rows.slice(0, 1000)).every(Boolean)).toBe(true);
+      // Resent: half duplicates, through write() (the thread for the file).
+      const answers: boolean[] = [];
+      const out = store.write(rows.slice(500, 2000), [], (ins) => answers.push(...ins));
+      store.drain();
+      expect(answers.filter(Boolean)).toHaveLength(1000);
+      if (path === ":memory:") expect(out!.filter(Boolean)).toHaveLength(1000);
+      expect(store.insertBatch(rows.slice(1500, 3000)).filter(Boolean)).toHaveLength(1000);
+      expect(store.stats().entries).toBe(3000);
+      expect(posted(store)).toBe(3000 * 6);
+      for (const f of FILTERS) expectPostingsAgree(store, f, 333);
+      store.close();
+    }
+  });
+
+  it("eviction trims the postings with the rows, and a reopened store rebuilds them and goes on with higher rowids", () => {
+    const dir = mkdtempSync(join(tmpdir(), "tapline-store-"));
+    dirs.push(dir);
+    const path = join(dir, "e.db");
+    let store = new EntryStore({ path, limitBytes: 2 << 20 });
+    let i = 0;
+    for (; i < 30_000; i += 500) {
+      store.write(Array.from({ length: 500 }, (_, k) => podRow(i + k, mixed)), []);
+      store.commit();
+    }
+    store.drain();
+    const s = store.stats();
+    expect(s.evicted).toBeGreaterThan(10_000);
+    expect(posted(store)).toBe(s.entries * 6);
+    for (const f of FILTERS) expectPostingsAgree(store, f, 250);
+    const before = allPages(store, compileFilter('src.pod == "client-5"').sql, 100);
+    store.close();
+
+    store = new EntryStore({ path, limitBytes: 2 << 20 });
+    expect(posted(store)).toBe(s.entries * 6);
+    expect(allPages(store, compileFilter('src.pod == "client-5"').sql, 100)).toEqual(before);
+    store.insertBatch(Array.from({ length: 50 }, (_, k) => podRow(i + k, mixed)));
+    const newest = store.page(compileFilter('src.pod == "client-5"').sql, 0, 1).map((r) => Entry.decode(r.data).id);
+    expect(newest).toEqual([`p-${[...Array(50).keys()].map((k) => i + k).filter((n) => n % 7 === 5).pop()}`]);
+    for (const f of FILTERS) expectPostingsAgree(store, f, 250);
+    store.close();
+  });
+
+  it("scan() through postings gives what the ts index gives, oldest first, within the time window", () => {
+    const store = new EntryStore({ path: ":memory:", limitBytes: 64 << 20 });
+    store.insertBatch(Array.from({ length: 12_000 }, (_, i) => podRow(i, mixed)));
+    const t0 = 1e18 / 1000;
+    for (const f of FILTERS) {
+      const sql = compileFilter(f).sql;
+      const { hints: _, ...plain } = sql;
+      for (const [since, until] of [[0, Number.MAX_SAFE_INTEGER], [t0 + 3000e3, t0 + 3500e3], [t0 + 100e3, t0 + 9000e3]]) {
+        const ids = (filter: SqlFilter) => [...store.scan<{ data: Buffer }>("data, dst_pod", filter, since, until)].map((r) => Entry.decode(r.data).id);
+        expect(ids(sql), f).toEqual(ids(plain));
+      }
+    }
+    store.close();
+  });
+
 });

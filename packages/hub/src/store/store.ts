@@ -10,12 +10,16 @@
 // (store/writer.ts), so that the next group is received and redacted while this one is written;
 // ":memory:" (or writerThread: false) writes it here, in an open transaction.
 // SQLite's cost per entry (bench/hub, 4000 rows per commit): ~6.5 µs for the row, the id index and
-// the blob, ~0.8 µs per secondary index.
+// the blob, ~0.8 µs per secondary index. So the text columns that filters test for equality have
+// no SQLite index: the store keeps postings of them in memory (store/postings.ts), which is why it
+// gives every row its rowid itself (`nextRowid`, on the main thread) before the row is written.
 import { statSync } from "node:fs";
 import Database from "better-sqlite3";
 import type { Statement } from "better-sqlite3";
 import { COLUMNS } from "../filter/columns.js";
 import type { ColumnValue } from "../filter/columns.js";
+import { Postings } from "./postings.js";
+import type { CandidateWalk, PostingHint } from "./postings.js";
 import { RowPacker } from "./rowpack.js";
 import { StoreWriter } from "./writer.js";
 import type { WriterReply } from "./writer.js";
@@ -55,6 +59,11 @@ export interface SeqUpdate {
 export interface SqlFilter {
   where: string;
   params: unknown[];
+  /**
+   * Posted columns (filter/columns.ts) and values one of which every row `where` selects holds
+   * (filter/sql.ts): the store then reads only the rows posted under them.
+   */
+  hints?: readonly PostingHint[];
 }
 
 export interface StoreStats {
@@ -78,18 +87,25 @@ const STATEMENT_CACHE = 64;
 const GROUP_ROWS = 8000;
 
 /**
- * The indexes: the columns marked `indexed` in filter/columns.ts (why those: see there). Each
- * index ends in the rowid, so `col = ? ORDER BY rowid DESC LIMIT n` walks it backwards and stops
- * after n rows; ts serves the time-window scans (service map, HAR, PCAP).
+ * The indexes: the columns whose `lookup` is "index" in filter/columns.ts (why those: see there):
+ * ts, for the time-window scans (service map, HAR, PCAP).
  */
-const INDEXED = COLUMNS.filter((c) => c.indexed).map((c) => c.name);
+const INDEXED = COLUMNS.filter((c) => c.lookup === "index").map((c) => c.name);
+/** The columns with postings, by position in COLUMNS. */
+const POSTED = COLUMNS.flatMap((c, index) => (c.lookup === "postings" ? [{ name: c.name, index }] : []));
+/**
+ * Candidate rowids per query of a posted page: the first chunk is small (a page of an exact
+ * filter is usually found in it), the next ones bigger. Each size is one prepared statement (the
+ * list is padded with rowid 0, which no row has).
+ */
+const PAGE_CHUNKS = [128, 512, 2048];
+/** scan() reads candidates from postings when there are at most this many, or fewer than the time window's rows. */
+const SCAN_POSTINGS_SMALL = 4096;
 /**
  * The file layout's version (PRAGMA user_version). A file of an older layout is emptied when
  * opened: the store is a bounded window of recent traffic, not an archive.
  */
 const SCHEMA = 2;
-/** Refresh the planner's statistics when the row count has grown by this factor since the last time. */
-const ANALYZE_GROWTH = 2;
 
 export class EntryStore {
   readonly path: string;
@@ -97,7 +113,7 @@ export class EntryStore {
   private readonly db: Database.Database;
   private readonly insertStmt: Statement;
   private readonly getStmt: Statement;
-  private readonly insertTx: (rows: NewRow[], out: boolean[], seqs: readonly SeqUpdate[]) => void;
+  private readonly insertTx: (rows: NewRow[], out: boolean[], seqs: readonly SeqUpdate[], first: number) => void;
   private readonly seqStmt: Statement;
   private readonly cache = new Map<string, Statement>();
   private readonly pageSize: number;
@@ -108,15 +124,22 @@ export class EntryStore {
   private lastError = "";
   private bytesSinceCheck = 0;
   private analyzedAt = 0;
+  private insertedSinceAnalyze = 0;
+  private analyzing = false;
+  /** The rowid the next row gets (rows are deleted oldest first, so postings stay sorted). */
+  private nextRowid: number;
+  private readonly postings = new Postings(POSTED);
+  /** The first rowid of write()'s open transaction (a rollback unposts from there). */
+  private openFirstRowid = 0;
   private readonly checkEveryBytes: number;
   private readonly txStmts: { begin: Statement; commit: Statement; rollback: Statement };
   /** What the open transaction of write() holds so far. */
   private open = { rows: 0, fresh: 0, bytes: 0, committed: [] as ((failed: boolean) => void)[] };
-  private readonly writeRow: (row: NewRow) => boolean;
+  private readonly writeRow: (row: NewRow, rowid: number) => boolean;
   /** The writer thread and the group being packed for it (file stores). */
   private readonly writer: StoreWriter | undefined;
   private readonly packer: RowPacker | undefined;
-  private group = { seqs: [] as (string | number)[], parts: [] as { count: number; done?: WriteDone }[] };
+  private group = newGroup();
   private inFlightRows = 0;
   /** Write transactions committed (either connection): rows per transaction is entries / this. */
   transactions = 0;
@@ -164,7 +187,7 @@ export class EntryStore {
     for (const name of existing) if (!INDEXED.includes(name.slice("entries_".length))) this.db.exec(`DROP INDEX "${name.replace(/"/g, '""')}"`);
     this.db.exec("CREATE TABLE IF NOT EXISTS worker_seq (worker_id TEXT PRIMARY KEY, seq INTEGER NOT NULL)");
 
-    const names = ["id", "worker_id", ...COLUMNS.map((c) => c.name)];
+    const names = ["rowid", "id", "worker_id", ...COLUMNS.map((c) => c.name)];
     const insertSql = `INSERT OR IGNORE INTO entries (${names.join(", ")}) VALUES (${names.map(() => "?").join(", ")})`;
     const dataSql = "INSERT INTO entry_data (entry, data) VALUES (?, ?)";
     const seqSql = "INSERT INTO worker_seq (worker_id, seq) VALUES (?, ?) ON CONFLICT(worker_id) DO UPDATE SET seq = max(seq, excluded.seq)";
@@ -173,39 +196,92 @@ export class EntryStore {
     this.getStmt = this.db.prepare("SELECT data FROM entry_data WHERE entry = (SELECT rowid FROM entries WHERE id = ?)").pluck();
     this.seqStmt = this.db.prepare(seqSql);
     const args: unknown[] = new Array(names.length);
-    this.writeRow = (row: NewRow): boolean => {
-      args[0] = row.id;
-      args[1] = row.workerId;
-      for (let i = 0; i < row.columns.length; i++) args[2 + i] = row.columns[i];
-      const r = this.insertStmt.run(args);
-      const fresh = r.changes === 1;
-      if (fresh) dataStmt.run(r.lastInsertRowid, row.data);
+    this.writeRow = (row: NewRow, rowid: number): boolean => {
+      args[0] = rowid;
+      args[1] = row.id;
+      args[2] = row.workerId;
+      for (let i = 0; i < row.columns.length; i++) args[3 + i] = row.columns[i];
+      const fresh = this.insertStmt.run(args).changes === 1;
+      if (fresh) dataStmt.run(rowid, row.data);
       return fresh;
     };
     this.txStmts = { begin: this.db.prepare("BEGIN"), commit: this.db.prepare("COMMIT"), rollback: this.db.prepare("ROLLBACK") };
-    this.insertTx = this.db.transaction((rows: NewRow[], out: boolean[], seqs: readonly SeqUpdate[]) => {
-      for (const row of rows) out.push(this.writeRow(row));
+    this.insertTx = this.db.transaction((rows: NewRow[], out: boolean[], seqs: readonly SeqUpdate[], first: number) => {
+      for (let i = 0; i < rows.length; i++) out.push(this.writeRow(rows[i], first + i));
       // In the same transaction: a batch's seq is stored exactly when its entries are.
       for (const s of seqs) this.seqStmt.run(s.workerId, s.seq);
     });
     this.entryCount = this.db.prepare("SELECT count(*) FROM entries").pluck().get() as number;
+    // entry_data too: a row of it left above the last entry would fail the insert of that rowid.
+    this.nextRowid = 1 + Math.max(
+      (this.db.prepare("SELECT max(rowid) FROM entries").pluck().get() as number | null) ?? 0,
+      (this.db.prepare("SELECT max(entry) FROM entry_data").pluck().get() as number | null) ?? 0,
+    );
+    this.rebuildPostings();
     // ANALYZE reads a bounded sample per index; with the statistics SQLite chooses between an
     // index and walking rowid DESC by how selective a value or range is (stat4 sees the bound value).
+    pragmas.push("analysis_limit = 2000");
     this.db.pragma("analysis_limit = 2000");
     this.analyze();
     if (options.writerThread ?? options.path !== ":memory:") {
-      const textValues = [true, true, ...COLUMNS.map((c) => c.sqlType === "TEXT")];
+      const textValues = [false, true, true, ...COLUMNS.map((c) => c.sqlType === "TEXT")];
       this.writer = new StoreWriter({ path: options.path, pragmas, insertSql, dataSql, seqSql, textValues });
       this.packer = new RowPacker(textValues);
     }
   }
 
-  /** Refreshes the planner's statistics (cheap: a bounded sample per index). */
+  /** Reads the posted columns of every row (at open): ~0.5 s per 1M rows (see store.test.ts). */
+  private rebuildPostings(): void {
+    this.postings.clear();
+    const cols = POSTED.map((c) => c.name).join(", ");
+    const values: ColumnValue[] = new Array(COLUMNS.length).fill("");
+    for (const row of this.db.prepare(`SELECT rowid, ${cols} FROM entries ORDER BY rowid`).raw().iterate() as IterableIterator<unknown[]>) {
+      for (let c = 0; c < POSTED.length; c++) values[POSTED[c].index] = row[1 + c] as ColumnValue;
+      this.postings.add(row[0] as number, values);
+    }
+  }
+
+  /**
+   * Refreshes the planner's statistics (cheap: a bounded sample per index). With the writer
+   * thread, ANALYZE runs there, queued behind the groups (its write would otherwise wait for
+   * them, and the ingest for it), and this connection reloads the statistics when it is done.
+   */
   analyze(): void {
-    this.writer?.drain();
-    this.db.exec("ANALYZE");
     this.analyzedAt = this.entryCount;
+    this.insertedSinceAnalyze = 0;
+    if (this.writer && !this.writer.failed) {
+      if (this.analyzing) return;
+      this.analyzing = true;
+      this.writer.analyze(() => {
+        this.analyzing = false;
+        if (!this.db.open) return;
+        this.reloadStatistics();
+        this.postWhenIdle();
+      });
+      return;
+    }
+    this.db.exec("ANALYZE");
     this.cache.clear(); // statements re-plan with the new statistics
+  }
+
+  /**
+   * Statistics are refreshed when as many rows were inserted as the table held at the last
+   * refresh (so: each doubling while it grows, once per turnover when it is full). Only ts has an
+   * index to choose, but with stale ts statistics SQLite takes it for a range that covers most
+   * rows (and sorts them all for `ORDER BY rowid DESC LIMIT n`).
+   */
+  private analyzeIfDue(): void {
+    if (this.insertedSinceAnalyze >= Math.max(1000, this.analyzedAt)) this.analyze();
+  }
+
+  private reloadStatistics(): void {
+    try {
+      // Another connection's ANALYZE is seen only once the statistics are reloaded.
+      this.db.exec("ANALYZE sqlite_schema");
+    } catch (err) {
+      this.lastError = (err as Error).message;
+    }
+    this.cache.clear();
   }
 
   /**
@@ -216,11 +292,14 @@ export class EntryStore {
     this.drain(); // write()'s rows first: callers see their order kept
     const out: boolean[] = [];
     if (rows.length === 0 && seqs.length === 0) return out;
+    const first = this.nextRowid;
+    this.nextRowid += rows.length;
     try {
-      this.insertTx(rows, out, seqs);
+      this.insertTx(rows, out, seqs, first);
     } catch (err) {
       return this.settle(rows, out, err as Error);
     }
+    for (let i = 0; i < rows.length; i++) if (out[i]) this.postings.add(first + i, rows[i].columns);
     return this.settle(rows, out, undefined);
   }
 
@@ -234,17 +313,33 @@ export class EntryStore {
    */
   write(rows: NewRow[], seqs: readonly SeqUpdate[], done?: WriteDone): boolean[] | undefined {
     if (this.packer && !this.writer?.failed) {
-      for (const r of rows) this.packer.add(r);
-      for (const q of seqs) this.group.seqs.push(q.workerId, q.seq);
-      this.group.parts.push({ count: rows.length, done });
+      // Posted now, before the thread writes them: a query meanwhile finds them in postings but
+      // not in the table (re-checked with SQL) until they are committed.
+      const g = this.group;
+      if (g.columns.length === 0) g.firstRowid = this.nextRowid;
+      for (const r of rows) {
+        const rowid = this.nextRowid++;
+        this.packer.add(r, rowid);
+        this.postings.add(rowid, r.columns);
+        g.columns.push(r.columns);
+      }
+      for (const q of seqs) g.seqs.push(q.workerId, q.seq);
+      g.parts.push({ count: rows.length, done });
       return undefined;
     }
     const out: boolean[] = new Array(rows.length);
     // Rolled back (failed): every row of the transaction is lost, whatever its insert said.
     if (done) this.open.committed.push((failed) => done(failed ? out.map(() => false) : out, failed));
     try {
-      if (!this.db.inTransaction) this.txStmts.begin.run();
-      for (let i = 0; i < rows.length; i++) out[i] = this.writeRow(rows[i]);
+      if (!this.db.inTransaction) {
+        this.openFirstRowid = this.nextRowid;
+        this.txStmts.begin.run();
+      }
+      for (let i = 0; i < rows.length; i++) {
+        const rowid = this.nextRowid++;
+        out[i] = this.writeRow(rows[i], rowid);
+        if (out[i]) this.postings.add(rowid, rows[i].columns);
+      }
       for (const s of seqs) this.seqStmt.run(s.workerId, s.seq);
     } catch (err) {
       out.fill(false);
@@ -257,6 +352,7 @@ export class EntryStore {
     this.open.fresh += fresh;
     for (const r of rows) this.open.bytes += r.data.length + 200;
     this.entryCount += fresh;
+    this.insertedSinceAnalyze += fresh;
     return out;
   }
 
@@ -311,6 +407,8 @@ export class EntryStore {
       }
     }
     this.entryCount -= this.open.fresh;
+    // Every row of the transaction is gone: the rowids it took are the last ones given.
+    this.postings.removeRange(this.openFirstRowid, this.nextRowid);
     const lost = this.open.rows + failedRows;
     this.open.rows = this.open.fresh = this.open.bytes = 0;
     this.failed(err, lost);
@@ -335,8 +433,8 @@ export class EntryStore {
   private postGroup(packer: RowPacker, writer: StoreWriter): void {
     const bytesIn = packer.dataBytes;
     const { bytes, count } = packer.take();
-    const { seqs, parts } = this.group;
-    this.group = { seqs: [], parts: [] };
+    const { seqs, parts, columns, firstRowid } = this.group;
+    this.group = newGroup();
     this.inFlightRows += count;
     writer.write(bytes, count, seqs, (reply: WriterReply) => {
       this.inFlightRows -= count;
@@ -344,12 +442,16 @@ export class EntryStore {
       let failed = false;
       if (reply.error) {
         failed = true;
+        this.postings.removeRows(firstRowid, columns, undefined);
         this.failed(Object.assign(new Error(reply.error.message), { code: reply.error.code }), count, true);
       } else {
         this.transactions++;
         let fresh = 0;
         for (let i = 0; i < count; i++) fresh += reply.out[i];
+        // Duplicate ids: their rowids hold nothing; unposted so that a resent batch costs no memory.
+        if (fresh < count) this.postings.removeRows(firstRowid, columns, reply.out);
         this.entryCount += fresh;
+        this.insertedSinceAnalyze += fresh;
         this.diskFull = false;
         this.bytesSinceCheck += bytesIn + 200 * count;
         if (this.bytesSinceCheck >= this.checkEveryBytes) this.scheduleMaintenance(false);
@@ -363,15 +465,21 @@ export class EntryStore {
         }
         at += part.count;
       }
-      if (this.postWhenAnswered && writer.inFlight === 0) setImmediate(() => { if (this.postWhenAnswered && this.db.open) this.commit(); });
+      this.postWhenIdle();
     });
+  }
+
+  /** A group that waited for the thread to be free is posted once it is (not inside a reply). */
+  private postWhenIdle(): void {
+    if (this.postWhenAnswered && this.writer?.inFlight === 0) setImmediate(() => { if (this.postWhenAnswered && this.db.open) this.commit(); });
   }
 
   /** Rows packed for a writer thread that died: answered as a failed write. */
   private dropGroup(packer: RowPacker, err: Error): void {
     const { count } = packer.take();
-    const { parts } = this.group;
-    this.group = { seqs: [], parts: [] };
+    const { parts, columns, firstRowid } = this.group;
+    this.group = newGroup();
+    this.postings.removeRows(firstRowid, columns, undefined);
     this.failed(err, count, true);
     for (const part of parts) part.done?.(new Array<boolean>(part.count).fill(false), true);
   }
@@ -386,12 +494,11 @@ export class EntryStore {
   }
 
   private maintain(): void {
-    this.writer?.drain();
     const m = this.maintenance;
     this.maintenance = undefined;
     if (!m) return;
     this.evictIfNeeded(m.force);
-    if (this.entryCount >= Math.max(1000, this.analyzedAt * ANALYZE_GROWTH)) this.analyze();
+    this.analyzeIfDue();
   }
 
   /** What follows insertBatch's transaction: counts, eviction, statistics. */
@@ -405,6 +512,7 @@ export class EntryStore {
     let inserted = 0;
     for (const ok of out) if (ok) inserted++;
     this.entryCount += inserted;
+    this.insertedSinceAnalyze += inserted;
     for (const r of rows) this.bytesSinceCheck += r.data.length + 200;
     this.afterWrite();
     return out;
@@ -424,7 +532,7 @@ export class EntryStore {
   private afterWrite(): void {
     if (this.bytesSinceCheck >= this.checkEveryBytes) {
       this.evictIfNeeded(false);
-      if (this.entryCount >= Math.max(1000, this.analyzedAt * ANALYZE_GROWTH)) this.analyze();
+      this.analyzeIfDue();
     }
   }
 
@@ -434,21 +542,79 @@ export class EntryStore {
 
   /**
    * Newest first, rows with rowid < before (0: from the newest). The rowids are chosen first over
-   * the narrow rows (an index on the filtered column covers it: no table access until the page is
-   * known), then only the page's entries are read.
+   * the narrow rows, then only the page's entries are read. With hints, the candidates are the
+   * rowids posted under them, checked with `where` a chunk at a time; else SQLite walks rowid
+   * DESC (or the ts index) itself.
    */
   page(filter: SqlFilter, before: number, limit: number): { rowid: number; data: Buffer }[] {
+    const walk = filter.hints && this.postings.walk(filter.hints, before);
+    if (walk) return this.pagePosted(filter, walk, limit);
     const sql = `SELECT p.rowid AS rowid, d.data AS data FROM (SELECT rowid FROM entries WHERE (${filter.where})${before > 0 ? " AND rowid < ?" : ""} ORDER BY rowid DESC LIMIT ?) AS p JOIN entry_data AS d ON d.entry = p.rowid ORDER BY p.rowid DESC`;
     const params = before > 0 ? [...filter.params, before, limit] : [...filter.params, limit];
     return this.statement(sql).all(params) as { rowid: number; data: Buffer }[];
+  }
+
+  private pagePosted(filter: SqlFilter, walk: CandidateWalk, limit: number): { rowid: number; data: Buffer }[] {
+    const out: { rowid: number; data: Buffer }[] = [];
+    const args: unknown[] = [];
+    for (let round = 0; out.length < limit; round++) {
+      const size = PAGE_CHUNKS[Math.min(round, PAGE_CHUNKS.length - 1)];
+      args.length = size;
+      const n = walk.take(args as number[], size);
+      if (n === 0) break;
+      args.fill(0, n, size);
+      for (const p of filter.params) args.push(p);
+      // NOT INDEXED: look the candidates up by rowid, whatever ts bounds `where` has.
+      const sql = `SELECT p.rowid AS rowid, d.data AS data FROM (SELECT rowid FROM entries NOT INDEXED WHERE rowid IN (${"?, ".repeat(size - 1)}?) AND (${filter.where})) AS p JOIN entry_data AS d ON d.entry = p.rowid ORDER BY p.rowid DESC`;
+      for (const row of this.statement(sql).all(args) as { rowid: number; data: Buffer }[]) {
+        out.push(row);
+        if (out.length === limit) break;
+      }
+      if (n < size) break;
+    }
+    return out;
   }
 
   /** Iterates the selected columns of matching rows with ts (µs) in [sinceUs, untilUs), oldest first. */
   *scan<T>(columns: string, filter: SqlFilter, sinceUs: number, untilUs: number): IterableIterator<T> {
     // `data` (the encoded entry) comes from entry_data; the other columns are the entries table's.
     const join = /\bdata\b/.test(columns) ? " JOIN entry_data ON entry_data.entry = entries.rowid" : "";
+    const walk = filter.hints && this.postings.walk(filter.hints, 0);
+    // Postings when they name fewer rows than the time window holds (counted up to that many on
+    // the ts index), else the ts index.
+    if (walk && (walk.estimate <= SCAN_POSTINGS_SMALL || this.windowRows(sinceUs, untilUs, walk.estimate) >= walk.estimate)) {
+      yield* this.scanPosted<T>(columns, join, filter, walk, sinceUs, untilUs);
+      return;
+    }
     const sql = `SELECT ${columns} FROM entries${join} WHERE (${filter.where}) AND ts >= ? AND ts < ? ORDER BY entries.rowid`;
     yield* this.statement(sql).iterate([...filter.params, sinceUs, untilUs]) as IterableIterator<T>;
+  }
+
+  /** Rows with ts in [sinceUs, untilUs), counted up to `max`. */
+  private windowRows(sinceUs: number, untilUs: number, max: number): number {
+    return this.statement("SELECT count(*) FROM (SELECT 1 FROM entries WHERE ts >= ? AND ts < ? LIMIT ?)").pluck().get(sinceUs, untilUs, max) as number;
+  }
+
+  private *scanPosted<T>(columns: string, join: string, filter: SqlFilter, walk: CandidateWalk, sinceUs: number, untilUs: number): IterableIterator<T> {
+    // The walk goes newest first and the scan oldest first: take all candidates, then go up.
+    const ids: number[] = [];
+    for (let n = 0; ; ) {
+      ids.length = n + 4096;
+      const got = walk.take(ids, 4096, n);
+      n += got;
+      ids.length = n;
+      if (got < 4096) break;
+    }
+    const size = PAGE_CHUNKS[PAGE_CHUNKS.length - 1];
+    const sql = `SELECT ${columns} FROM entries NOT INDEXED${join} WHERE entries.rowid IN (${"?, ".repeat(size - 1)}?) AND (${filter.where}) AND ts >= ? AND ts < ? ORDER BY entries.rowid`;
+    const args: unknown[] = [];
+    for (let hi = ids.length; hi > 0; hi -= size) {
+      args.length = 0;
+      for (let i = hi - 1; i >= Math.max(0, hi - size); i--) args.push(ids[i]);
+      while (args.length < size) args.push(0);
+      args.push(...filter.params, sinceUs, untilUs);
+      yield* this.statement(sql).all(args) as T[];
+    }
   }
 
   lastSeq(workerId: string): number {
@@ -482,17 +648,23 @@ export class EntryStore {
 
   /** Deletes the oldest rows while usage is above the high mark (or at all, when `force`). */
   evictIfNeeded(force: boolean): void {
-    this.writer?.drain();
     this.bytesSinceCheck = 0;
+    // The check reads the committed pages without waiting for the thread (it ran every hundredth
+    // of the limit and stalled the ingest each time); the groups in flight count at the next one.
     let used = this.usedBytes();
     if (!force && used <= this.limitBytes * HIGH) return;
+    this.writer?.drain();
+    used = this.usedBytes();
     const target = this.limitBytes * LOW;
     // The n oldest rows are those up to the n-th smallest rowid; their data goes with them.
     const cut = this.statement("SELECT rowid FROM entries ORDER BY rowid LIMIT 1 OFFSET ?").pluck();
+    const newest = this.statement("SELECT max(rowid) FROM entries").pluck();
     const delRows = this.statement("DELETE FROM entries WHERE rowid <= ?");
     const delData = this.statement("DELETE FROM entry_data WHERE entry <= ?");
+    let last = 0;
     const del = this.db.transaction((n: number): number => {
-      const last = cut.get(n - 1) as number | undefined ?? Number.MAX_SAFE_INTEGER;
+      // All of them: up to the newest stored row, not beyond (rows packed for the thread are posted).
+      last = (cut.get(n - 1) as number | undefined) ?? (newest.get() as number | null) ?? 0;
       delData.run(last);
       return delRows.run(last).changes;
     });
@@ -504,6 +676,7 @@ export class EntryStore {
         : Math.max(1, Math.min(EVICT_CHUNK, Math.ceil((used - target) / perEntry)));
       try {
         const removed = del(n);
+        this.postings.trimBelow(last + 1); // once committed: a failed delete keeps its rows
         this.entryCount -= removed;
         this.evicted += removed;
       } catch (err) {
@@ -543,6 +716,18 @@ export class EntryStore {
     this.writer?.close();
     if (this.db.open) this.db.close();
   }
+}
+
+/** The rows packed for the writer thread and not posted to it yet. */
+function newGroup() {
+  return {
+    seqs: [] as (string | number)[],
+    parts: [] as { count: number; done?: WriteDone }[],
+    /** Per row, its column values (to unpost it if it turns out a duplicate or is lost). */
+    columns: [] as ColumnValue[][],
+    /** The rows have consecutive rowids from this one. */
+    firstRowid: 0,
+  };
 }
 
 function fileSize(path: string): number {

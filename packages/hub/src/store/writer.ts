@@ -18,7 +18,7 @@ export interface WriterOptions {
   insertSql: string;
   dataSql: string;
   seqSql: string;
-  /** Per insert value (id, worker_id, COLUMNS…): text (else a number), as packed. */
+  /** Per insert value (rowid, id, worker_id, COLUMNS…): text (else a number), as packed. */
   textValues: boolean[];
 }
 
@@ -64,9 +64,8 @@ const tx = db.transaction((g, out) => {
     const n = buf.readUInt32LE(pos);
     const entry = buf.subarray(pos + 4, pos + 4 + n);
     pos += 4 + n;
-    const res = insert.run(args);
-    if (res.changes === 1) {
-      data.run(res.lastInsertRowid, entry);
+    if (insert.run(args).changes === 1) {
+      data.run(args[0], entry); // the rowid, given by the store
       out[r] = 1;
     }
   }
@@ -81,6 +80,17 @@ port.on("message", (g) => {
     db.close();
     signal();
     port.close();
+    return;
+  }
+  if (g === "analyze") {
+    let error;
+    try {
+      db.exec("ANALYZE");
+    } catch (err) {
+      error = { code: err.code, message: String(err.message) };
+    }
+    port.postMessage({ out: new Uint8Array(0), error });
+    signal();
     return;
   }
   const out = new Uint8Array(g.count);
@@ -142,6 +152,18 @@ export class StoreWriter {
     while (this.waiting.length >= this.maxInFlight) this.waitOne();
     this.waiting.push(done);
     this.port.postMessage({ bytes, count, seqs }, [bytes.buffer as ArrayBuffer]);
+    this.posted++;
+  }
+
+  /**
+   * Queues an ANALYZE on the thread's connection, after the groups posted so far (the main
+   * connection must reload the statistics to see them: `ANALYZE sqlite_schema`).
+   */
+  analyze(done: (reply: WriterReply) => void): void {
+    if (this.closed) throw new Error("store: writer closed");
+    while (this.waiting.length >= this.maxInFlight) this.waitOne();
+    this.waiting.push(done);
+    this.port.postMessage("analyze");
     this.posted++;
   }
 
