@@ -4,7 +4,7 @@ import * as fc from "fast-check";
 import { Entry, Protocol } from "@tapline/protocol";
 import type { EntryInit } from "@tapline/protocol";
 import { CARRIERS, entryWithSecret } from "./carriers.js";
-import { DEFAULT_SENSITIVE_WORDS, Redactor } from "./index.js";
+import { DEFAULT_SENSITIVE_WORDS, NameMatcher, Redactor } from "./index.js";
 
 const encode = (e: EntryInit) => Entry.encode(Entry.fromObject(e)).finish();
 const defaults = () => new Redactor({ defaults: true, keys: [], valuePatterns: [] });
@@ -58,5 +58,40 @@ describe("redaction pre-check over the encoded bytes", () => {
       return r.redactEntry(Entry.decode(bytes)) === false;
     }), { numRuns: 3000 });
     expect(skipped).toBeGreaterThan(100); // the property was exercised, not vacuous
+  });
+
+  it("property: answers as the fold-and-regex test it replaces, on arbitrary bytes", () => {
+    /** The earlier test: fold into a copy, then a regex alternation of the words and escapes. */
+    const reference = (words: readonly string[], bytes: Uint8Array): boolean => {
+      const folded: number[] = [];
+      for (let b of bytes) {
+        if (b === 0x2d || b === 0x5f || b === 0x2e || b === 0x20 || b === 0x2b) continue;
+        if (b >= 0x41 && b <= 0x5a) b |= 0x20;
+        folded.push(b);
+      }
+      const alternation = [...words, "auth", "setuser"].map((w) => w.replace(/\+/g, "").replace(/[.*+?^${}()|[\]\\]/g, "\\$&"));
+      return new RegExp(`${alternation.join("|")}|\\\\u|%[0-9a-f]{2}|\\xe2\\x84\\xaa|\\xc4\\xb0`).test(Buffer.from(folded).toString("latin1"));
+    };
+    const fragment = fc.oneof(
+      fc.constantFrom(...DEFAULT_SENSITIVE_WORDS).chain((w) => fc.integer({ min: 1, max: w.length }).map((k) => Buffer.from(w.slice(0, k)))),
+      fc.constantFrom(...DEFAULT_SENSITIVE_WORDS, "x-tenant", "sess+ion").map((w) => Buffer.from(w.toUpperCase())),
+      fc.constantFrom("-", "_", ".", " ", "+", "%", "%7", "%g", "A", "f", "\\", "u", "\u00e2", "\u0084", "\u00aa", "\u00c4", "\u00b0").map((t) => Buffer.from(t, "latin1")),
+      fc.uint8Array({ maxLength: 4 }).map((a) => Buffer.from(a)),
+    );
+    const body = fc.array(fragment, { maxLength: 12 }).map((parts) => Buffer.concat(parts));
+    const keys = fc.array(fc.constantFrom("x-tenant", "sess+ion", "a.b", "Zip"), { maxLength: 2 });
+    let flagged = 0;
+    let passed = 0;
+    fc.assert(fc.property(body, fc.boolean(), keys, (data, defaultsOn, userKeys) => {
+      const r = new Redactor({ defaults: defaultsOn, keys: userKeys, valuePatterns: [] });
+      const words = new NameMatcher({ defaults: defaultsOn, keys: userKeys }).wordList;
+      const bytes = encode({ id: "p", httpRequest: { body: { data } } });
+      const expected = reference(words, bytes);
+      if (expected) flagged++;
+      else passed++;
+      expect(r.mayRedact(bytes)).toBe(expected);
+    }), { numRuns: 3000 });
+    expect(flagged).toBeGreaterThan(100);
+    expect(passed).toBeGreaterThan(100);
   });
 });
