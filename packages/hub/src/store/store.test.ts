@@ -261,7 +261,7 @@ function expectPostingsAgree(store: EntryStore, filter: string, limit: number): 
 const FILTERS = [
   'dst.pod == "rare"', 'src.pod == "client-3"', 'dst.pod in ("server-1", "server-12", "rare", "server-1")',
   'src.pod == "client-2" and dst.namespace == "ns-1" and response.status == 500', '(dst.pod == "server-4" or dst.pod == "server-5") and summary.method == "POST"',
-  'dst.pod == "server-1" and src.pod == "client-1"', 'dst.pod == "nobody"', 'dst.namespace == "ns-2" and timestamp > 1000000000005000',
+  'dst.pod == "server-1" and src.pod == "client-1"', 'dst.pod == "nobody"', 'dst.namespace == "ns-2" and timestamp > 1000000000005000', 'src.pod == "client-3" and summary.target startsWith "/p/1"',
 ];
 
 describe("entry store postings", () => {

@@ -95,10 +95,17 @@ const INDEXED = COLUMNS.filter((c) => c.lookup === "index").map((c) => c.name);
 const POSTED = COLUMNS.flatMap((c, index) => (c.lookup === "postings" ? [{ name: c.name, index }] : []));
 /**
  * Candidate rowids per query of a posted page: the first chunk is small (a page of an exact
- * filter is usually found in it), the next ones bigger. Each size is one prepared statement (the
- * list is padded with rowid 0, which no row has).
+ * filter is usually found in it), the next ones bigger.
  */
 const PAGE_CHUNKS = [128, 512, 2048];
+/**
+ * The candidates of a chunk, as a JSON array bound as one parameter, joined to the entries by
+ * rowid: SQLite seeks each in turn (NOT INDEXED: by rowid whatever ts bounds `where` has). ~12%
+ * faster than `rowid IN (?, ?, …)`, which builds a temporary b-tree of the list first (33k
+ * candidates, none matching: 24.6 vs 28.0 ms). The subquery exposes only `value` (json_each's
+ * own columns include `path` and `id`, which `where` would find ambiguous).
+ */
+const CANDIDATES = "(SELECT value FROM json_each(?)) AS c JOIN entries NOT INDEXED ON entries.rowid = c.value";
 /** scan() reads candidates from postings when there are at most this many, or fewer than the time window's rows. */
 const SCAN_POSTINGS_SMALL = 4096;
 /**
@@ -556,17 +563,16 @@ export class EntryStore {
 
   private pagePosted(filter: SqlFilter, walk: CandidateWalk, limit: number): { rowid: number; data: Buffer }[] {
     const out: { rowid: number; data: Buffer }[] = [];
-    const args: unknown[] = [];
+    const ids: number[] = [];
+    const sql = `SELECT p.rowid AS rowid, d.data AS data FROM (SELECT entries.rowid AS rowid FROM ${CANDIDATES} WHERE (${filter.where})) AS p JOIN entry_data AS d ON d.entry = p.rowid ORDER BY p.rowid DESC`;
+    const stmt = this.statement(sql);
     for (let round = 0; out.length < limit; round++) {
       const size = PAGE_CHUNKS[Math.min(round, PAGE_CHUNKS.length - 1)];
-      args.length = size;
-      const n = walk.take(args as number[], size);
+      ids.length = size;
+      const n = walk.take(ids, size);
       if (n === 0) break;
-      args.fill(0, n, size);
-      for (const p of filter.params) args.push(p);
-      // NOT INDEXED: look the candidates up by rowid, whatever ts bounds `where` has.
-      const sql = `SELECT p.rowid AS rowid, d.data AS data FROM (SELECT rowid FROM entries NOT INDEXED WHERE rowid IN (${"?, ".repeat(size - 1)}?) AND (${filter.where})) AS p JOIN entry_data AS d ON d.entry = p.rowid ORDER BY p.rowid DESC`;
-      for (const row of this.statement(sql).all(args) as { rowid: number; data: Buffer }[]) {
+      ids.length = n;
+      for (const row of stmt.all(JSON.stringify(ids), ...filter.params) as { rowid: number; data: Buffer }[]) {
         out.push(row);
         if (out.length === limit) break;
       }
@@ -606,14 +612,12 @@ export class EntryStore {
       if (got < 4096) break;
     }
     const size = PAGE_CHUNKS[PAGE_CHUNKS.length - 1];
-    const sql = `SELECT ${columns} FROM entries NOT INDEXED${join} WHERE entries.rowid IN (${"?, ".repeat(size - 1)}?) AND (${filter.where}) AND ts >= ? AND ts < ? ORDER BY entries.rowid`;
-    const args: unknown[] = [];
+    const stmt = this.statement(`SELECT ${columns} FROM ${CANDIDATES}${join} WHERE (${filter.where}) AND ts >= ? AND ts < ? ORDER BY entries.rowid`);
+    const chunk: number[] = [];
     for (let hi = ids.length; hi > 0; hi -= size) {
-      args.length = 0;
-      for (let i = hi - 1; i >= Math.max(0, hi - size); i--) args.push(ids[i]);
-      while (args.length < size) args.push(0);
-      args.push(...filter.params, sinceUs, untilUs);
-      yield* this.statement(sql).all(args) as T[];
+      chunk.length = 0;
+      for (let i = hi - 1; i >= Math.max(0, hi - size); i--) chunk.push(ids[i]);
+      yield* stmt.all(JSON.stringify(chunk), ...filter.params, sinceUs, untilUs) as T[];
     }
   }
 
