@@ -45,13 +45,15 @@ describe("postings", () => {
     expect(p.size).toBe(0);
   });
 
-  it("keys text as SQLite stores it: a lone surrogate is U+FFFD", () => {
-    expect(postingKey("a\uD800b")).toBe("a\uFFFDb");
+  it("keys text as SQLite reads it back: a lone surrogate is three U+FFFD", () => {
+    expect(postingKey("a\uD800b")).toBe("a\uFFFD\uFFFD\uFFFDb");
+    expect(postingKey("\uDC00\uD83D\uDE00\uD83D")).toBe("\uFFFD\uFFFD\uFFFD😀\uFFFD\uFFFD\uFFFD");
     expect(postingKey("a😀")).toBe("a😀");
     expect(postingKey(12)).toBe("12");
     const p = new Postings(columns);
     p.add(1, ["\uDC00", 0, ""]);
-    expect(all(p, [{ column: "a", values: ["\uFFFD"] }])).toEqual([1]);
+    expect(all(p, [{ column: "a", values: ["\uDC00"] }])).toEqual([1]);
+    expect(all(p, [{ column: "a", values: ["\uFFFD\uFFFD\uFFFD"] }])).toEqual([1]);
   });
 
   it("agree with a plain model through appends, trims, removals and walks (lists grow, compact and shrink)", () => {

@@ -79,13 +79,17 @@ export interface PostingHint {
 }
 
 /**
- * The key of a text value: SQLite stores text as UTF-8, so a lone surrogate is stored (and read
- * back, and compared in SQL) as U+FFFD; the key must be what SQL's `=` sees.
+ * The key of a text value: the text as read back from SQLite, so that the postings rebuilt at
+ * open have the keys they had. Bound text is stored as UTF-8, a lone surrogate as its 3-byte
+ * form, which reads back as three U+FFFD. Distinct values SQL tells apart may share a key (a lone
+ * surrogate and three U+FFFD): the SQL re-check decides between them.
  */
 export function postingKey(v: ColumnValue): string {
   const s = typeof v === "string" ? v : String(v);
-  return /[\uD800-\uDFFF]/.test(s) ? (s as unknown as { toWellFormed(): string }).toWellFormed() : s;
+  return /[\uD800-\uDFFF]/.test(s) ? s.replace(LONE_SURROGATE, "\uFFFD\uFFFD\uFFFD") : s;
 }
+
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 
 export class Postings {
   /** Per posted column: value -> rowids. */

@@ -47,18 +47,27 @@ const data = db.prepare(workerData.dataSql);
 const seq = db.prepare(workerData.seqSql);
 const width = textValues.length;
 const args = new Array(width);
+const units = new Array(width).fill(0);
 const tx = db.transaction((g, out) => {
   const buf = Buffer.from(g.bytes.buffer, g.bytes.byteOffset, g.bytes.byteLength);
   let pos = 0;
   for (let r = 0; r < g.count; r++) {
     for (let i = 0; i < width; i++) {
       if (textValues[i]) {
-        const n = buf.readUInt32LE(pos);
-        args[i] = buf.toString("utf8", pos + 4, pos + 4 + n);
-        pos += 4 + n;
+        units[i] = buf.readUInt32LE(pos);
+        pos += 4;
       } else {
         args[i] = buf.readDoubleLE(pos);
         pos += 8;
+      }
+    }
+    const t = buf.readUInt32LE(pos);
+    const text = buf.toString("utf16le", pos + 4, pos + 4 + t);
+    pos += 4 + t;
+    for (let i = 0, at = 0; i < width; i++) {
+      if (textValues[i]) {
+        args[i] = text.slice(at, at + units[i]);
+        at += units[i];
       }
     }
     const n = buf.readUInt32LE(pos);
