@@ -13,7 +13,7 @@
 // (UTF-8 turned a lone surrogate into U+FFFD, where binding stores its 3-byte form).
 // Which values are text is fixed per store (`textValues`, sent to the thread once).
 // The thread's reader is plain JavaScript inside writer.ts (it runs from an eval'd source); the
-// round trip through the real thread is tested in store/writer.test.ts.
+// round trip through the real thread is tested in store/store.test.ts.
 import type { NewRow } from "./store.js";
 
 const MIN_CAPACITY = 256 << 10;

@@ -218,13 +218,12 @@ export class EntryStore {
       // In the same transaction: a batch's seq is stored exactly when its entries are.
       for (const s of seqs) this.seqStmt.run(s.workerId, s.seq);
     });
-    this.entryCount = this.db.prepare("SELECT count(*) FROM entries").pluck().get() as number;
     // entry_data too: a row of it left above the last entry would fail the insert of that rowid.
     this.nextRowid = 1 + Math.max(
       (this.db.prepare("SELECT max(rowid) FROM entries").pluck().get() as number | null) ?? 0,
       (this.db.prepare("SELECT max(entry) FROM entry_data").pluck().get() as number | null) ?? 0,
     );
-    this.rebuildPostings();
+    this.entryCount = this.rebuildPostings();
     // ANALYZE reads a bounded sample per index; with the statistics SQLite chooses between an
     // index and walking rowid DESC by how selective a value or range is (stat4 sees the bound value).
     pragmas.push("analysis_limit = 2000");
@@ -237,15 +236,21 @@ export class EntryStore {
     }
   }
 
-  /** Reads the posted columns of every row (at open): ~0.5 s per 1M rows (see store.test.ts). */
-  private rebuildPostings(): void {
+  /**
+   * Reads the posted columns of every row (at open); returns the row count. 1M bench rows: ~1.4-1.9
+   * s, two thirds of it better-sqlite3 making the strings (bench/hub/store.mjs --open-rows).
+   */
+  private rebuildPostings(): number {
     this.postings.clear();
     const cols = POSTED.map((c) => c.name).join(", ");
     const values: ColumnValue[] = new Array(COLUMNS.length).fill("");
+    let rows = 0;
     for (const row of this.db.prepare(`SELECT rowid, ${cols} FROM entries ORDER BY rowid`).raw().iterate() as IterableIterator<unknown[]>) {
       for (let c = 0; c < POSTED.length; c++) values[POSTED[c].index] = row[1 + c] as ColumnValue;
       this.postings.add(row[0] as number, values);
+      rows++;
     }
+    return rows;
   }
 
   /**
