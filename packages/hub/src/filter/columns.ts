@@ -12,10 +12,10 @@ export interface ColumnDef {
    * How rows are found by this column's value, besides walking rowid DESC:
    * - index: a SQLite index (ts: the time-window scans of the service map, HAR and PCAP).
    * - postings: the store keeps value -> rowids in memory (store/postings.ts), for equality
-   *   fields whose rare values would otherwise mean a full scan. They were SQLite indexes,
-   *   which cost the store's writer thread ~1 µs per entry each (all seven: 8.8-12.3 µs per
-   *   entry, ts alone 5.3-5.5 µs, /tmp microbench of this layout); a posting costs an append
-   *   on the main thread.
+   *   fields whose rare values would otherwise mean a full scan. They were SQLite indexes, which
+   *   cost the store's writer thread ~0.7 µs per entry each (bench/hub/store.mjs: 10.1 µs per
+   *   entry with them, 5.9 with ts only; the file 648 -> 454 bytes per entry); a posting is an
+   *   append on the main thread.
    * - none: a common value (a tenth of the traffic) is found by walking rowid DESC within a few
    *   thousand rows, and SQLite's planner does not pick a range index (status_code, elapsed_ms)
    *   for `ORDER BY rowid DESC LIMIT n` even for rare ranges, so those were pure cost.

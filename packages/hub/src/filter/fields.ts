@@ -1,5 +1,5 @@
 // The fields a filter can name: type, how to read them from an EntryInit (the predicate
-// path) and how they relate to the indexed columns of columns.ts (the SQL path).
+// path) and how they relate to the columns of columns.ts (the SQL path).
 import { Protocol, RedisKind, protocolName, statusName, summarizeEntry } from "@tapline/protocol";
 import type { BodyInit, EntryInit, EndpointInit, HeaderInit, KafkaResponseInit, RedisValueInit } from "@tapline/protocol";
 

@@ -1,4 +1,4 @@
-// Entry storage: SQLite (better-sqlite3) in WAL mode. One row per entry in `entries`: the indexed
+// Entry storage: SQLite (better-sqlite3) in WAL mode. One row per entry in `entries`: the
 // columns of filter/columns.ts, the entry id (unique: the hub de-duplicates on it) and the worker
 // id; the entry as protobuf sits in `entry_data` under the same rowid, so that the rows a filter
 // walks stay narrow (a scan reads ~100 bytes per entry, not the whole encoded entry). Bounded by
