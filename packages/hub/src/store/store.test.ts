@@ -208,6 +208,23 @@ describe("entry store", () => {
     }
   });
 
+  it("statistics are refreshed on the writer thread each time the table has doubled", () => {
+    const dir = mkdtempSync(join(tmpdir(), "tapline-store-"));
+    dirs.push(dir);
+    const store = new EntryStore({ path: join(dir, "e.db"), limitBytes: 64 << 20 });
+    const db = (store as unknown as { db: import("better-sqlite3").Database }).db;
+    const counted = () => (db.prepare("SELECT stat FROM sqlite_stat1 WHERE idx = 'entries_ts'").pluck().get() as string | undefined)?.split(" ")[0];
+    const seen: (string | undefined)[] = [];
+    for (let i = 0; i < 6000; i += 500) {
+      store.write(Array.from({ length: 500 }, (_, k) => row(i + k)), []);
+      store.drain();
+      seen.push(counted());
+    }
+    // Due at 1000 inserted rows, then each time as many more were inserted as the last one counted.
+    expect([...new Set(seen)]).toEqual([undefined, "1000", "2000", "4000"]);
+    store.close();
+  });
+
   it("a writer thread that dies: rows packed for it are answered failed and counted dropped, later writes go through this connection", async () => {
     const dir = mkdtempSync(join(tmpdir(), "tapline-store-"));
     dirs.push(dir);
