@@ -72,6 +72,19 @@ describe("hub metrics", () => {
     }), { numRuns: 300 });
   });
 
+  it("keeps apart endpoints whose raw fields hash alike", async () => {
+    // 10.88.177.3 and 10.126.10.0 collide in observe()'s 32-bit key hash (the rest of the fields empty, HTTP).
+    const entries = ["10.88.177.3", "10.126.10.0", "10.88.177.3"].map((ip) => Entry.fromObject({ id: ip, src: { ip }, dst: {}, protocol: Protocol.HTTP, elapsedMs: 1 }));
+    const hub = new HubMetrics(noSources);
+    const ref = new Reference();
+    hub.observe(entries, entries.map((e) => columnValues(e)));
+    ref.observe(entries);
+    const text = edgeBlocks(await hub.text());
+    expect(text).toContain('tapline_requests_total{src="10.88.177.3",dst="unknown",protocol="http"} 2');
+    expect(text).toContain('tapline_requests_total{src="10.126.10.0",dst="unknown",protocol="http"} 1');
+    expect(text).toBe(edgeBlocks(await ref.registry.metrics()));
+  });
+
   it("keeps the families and their order; a non-finite latency is counted as a request, not observed", async () => {
     const hub = new HubMetrics(noSources);
     hub.observe([Entry.fromObject({ id: "a", src: { pod: "p", namespace: "n" }, dst: { ip: "1.2.3.4" }, protocol: Protocol.HTTP, elapsedMs: Number.NaN })]);
