@@ -162,6 +162,12 @@ describe("redactor carriers", () => {
     expect(redactJson(`{"name":"token", "v": "password"}`, m)).toBe(`{"name":"token", "v": "password"}`);
   });
 
+  it("query names: %-escapes and + are decoded before matching, a malformed escape is matched raw", () => {
+    const e: EntryInit = { id: "q", httpRequest: { method: "GET", path: "/p?%70assword=a1&pass+code=b2&x%ZZtoken=c3&page=2&q=%41" } };
+    expect(defaults().redactEntry(e)).toBe(true);
+    expect(e.httpRequest!.path).toBe(`/p?%70assword=${REDACTED}&pass+code=${REDACTED}&x%ZZtoken=${REDACTED}&page=2&q=%41`);
+  });
+
   it("property: a planted secret under any default key on any carrier is never stored", () => {
     const r = defaults();
     const name = fc.tuple(fc.constantFrom(...DEFAULT_SENSITIVE_WORDS), fc.constantFrom("", "x-", "my_", "X."), fc.constantFrom("", "-id", "_value"), fc.boolean())

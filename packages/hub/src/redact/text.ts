@@ -25,6 +25,8 @@ export function redactUrlEncoded(text: string, names: NameMatcher): string {
 }
 
 function decodeComponent(s: string): string {
+  // Most names hold neither: no replace and decode (each a new string) per parameter.
+  if (s.indexOf("%") < 0 && s.indexOf("+") < 0) return s;
   const plus = s.replace(/\+/g, " ");
   try {
     return decodeURIComponent(plus);
@@ -119,8 +121,10 @@ function skipString(text: string, i: number): number {
 }
 
 function jsonKey(text: string, start: number, end: number): string {
+  let k = start + 1;
+  while (k < end && text.charCodeAt(k) !== 0x5c /* \\ */) k++;
+  if (k >= end) return text.slice(start + 1, end - 1); // no escape: one slice, not two
   const raw = text.slice(start, end);
-  if (!raw.includes("\\")) return raw.slice(1, -1);
   try {
     return JSON.parse(raw) as string; // \u escapes must not hide a sensitive name
   } catch {
