@@ -211,9 +211,14 @@ export class Redactor {
   }
 }
 
+/**
+ * `name`: lower case ASCII without "i" or "k" (e.g. "content-type"), so only a name of the same
+ * length can lower-case to it (U+0130 lower-cases to two units, U+212A to "k"): the others are
+ * skipped without lower-casing (a new string) each.
+ */
 function headerValue(headers: HeaderInit[] | null | undefined, name: string): string {
   if (!headers) return "";
-  for (const h of headers) if (h.name && h.name.toLowerCase() === name) return h.value ?? "";
+  for (const h of headers) if (h.name && h.name.length === name.length && h.name.toLowerCase() === name) return h.value ?? "";
   return "";
 }
 

@@ -5,6 +5,7 @@
 import type { NameMatcher } from "./names.js";
 
 export const REDACTED = "[REDACTED]";
+const QUOTED_REDACTED = `"${REDACTED}"`;
 
 /** application/x-www-form-urlencoded (and a URL's query): `a=b&c=d`, `+` is a space. */
 export function redactUrlEncoded(text: string, names: NameMatcher): string {
@@ -97,7 +98,7 @@ export function redactJson(text: string, names: NameMatcher): string {
     if (!names.isSensitive(jsonKey(text, i, strEnd))) { i = j; continue; }
     while (j < n && isSpace(text.charCodeAt(j))) j++;
     const valueEnd = skipValue(text, j);
-    out += text.slice(last, j) + `"${REDACTED}"`;
+    out += text.slice(last, j) + QUOTED_REDACTED;
     last = valueEnd;
     i = valueEnd;
   }
