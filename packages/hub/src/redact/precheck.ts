@@ -41,6 +41,15 @@ export class RedactPrecheck {
     if (hasTopLevelField(bytes, KAFKA_REQUEST)) return true;
     return this.matcher.test(bytes);
   }
+
+  /**
+   * False only when the name-based redaction of a body (JSON, form or multipart: redactJson,
+   * redactUrlEncoded, redactMultipart) provably leaves these bytes unchanged: every name they test
+   * is a run of them, by the argument above. Always true when value patterns are configured.
+   */
+  mayHoldName(bytes: Uint8Array): boolean {
+    return !this.matcher || this.matcher.test(bytes);
+  }
 }
 
 /**

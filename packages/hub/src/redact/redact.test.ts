@@ -168,6 +168,21 @@ describe("redactor carriers", () => {
     expect(e.httpRequest!.path).toBe(`/p?%70assword=${REDACTED}&pass+code=${REDACTED}&x%ZZtoken=${REDACTED}&page=2&q=%41`);
   });
 
+  it("bodies: one without a sensitive name is left as it is; escaped names are still found", () => {
+    const clean = Buffer.from(`{"ok":true,"id":7}`);
+    const e: EntryInit = {
+      id: "b",
+      httpRequest: { method: "POST", path: "/f", headers: [{ name: "Content-Type", value: "application/x-www-form-urlencoded" }], body: { data: Buffer.from("a=1&%70assword=hunter2") } },
+      httpResponse: { status: 200, headers: [{ name: "Content-Type", value: "application/json" }], body: { data: clean } },
+    };
+    expect(defaults().redactEntry(e)).toBe(true);
+    expect(Buffer.from(e.httpRequest!.body!.data!).toString()).toBe(`a=1&%70assword=${REDACTED}`);
+    expect(e.httpResponse!.body!.data).toBe(clean);
+    const j: EntryInit = { id: "j", httpResponse: { status: 200, body: { data: Buffer.from(`{"\\u0070assword":"hunter2"}`) } } };
+    expect(defaults().redactEntry(j)).toBe(true);
+    expect(Buffer.from(j.httpResponse!.body!.data!).toString()).toBe(`{"\\u0070assword":"${REDACTED}"}`);
+  });
+
   it("property: a planted secret under any default key on any carrier is never stored", () => {
     const r = defaults();
     const name = fc.tuple(fc.constantFrom(...DEFAULT_SENSITIVE_WORDS), fc.constantFrom("", "x-", "my_", "X."), fc.constantFrom("", "-id", "_value"), fc.boolean())

@@ -119,6 +119,9 @@ export class Redactor {
   private body(body: BodyInit, headers: HeaderInit[] | null | undefined): void {
     const data = body.data;
     if (!data || data.length === 0) return;
+    // Most bodies hold no sensitive name (e.g. a response to a request with secrets): no latin1
+    // copy and walk of them.
+    if (!this.precheck.mayHoldName(data)) return;
     const bytes = Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
     const rawType = body.contentType || headerValue(headers, "content-type");
     const text = bytes.toString("latin1");
